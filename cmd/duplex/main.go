@@ -1,0 +1,109 @@
+// Command duplex is a self-hosted two-way SMS service with the API of AWS
+// End User Messaging SMS. This file holds flags and wiring only.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"syscall"
+
+	"github.com/duplexsms/duplex/internal/config"
+	"github.com/duplexsms/duplex/internal/server"
+)
+
+var version = "dev"
+
+const usage = `duplex — self-hosted two-way SMS with the AWS End User Messaging SMS API
+
+Usage:
+  duplex serve [flags]        run the server (every API, console, simulator, carrier links)
+  duplex version              print version and build info
+
+Run "duplex COMMAND -h" for a command's flags.
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "serve":
+		return serve(args[1:], stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, versionString())
+		return 0
+	case "-h", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "duplex: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}
+
+func versionString() string {
+	v := version
+	goV := ""
+	rev := ""
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		goV = bi.GoVersion
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				rev = s.Value
+			}
+		}
+	}
+	out := "duplex " + v + " " + goV
+	if rev != "" {
+		out += " " + rev
+	}
+	return out
+}
+
+func serve(args []string, stdout, stderr io.Writer) int {
+	cfg, err := config.Load("duplex serve", args, os.Getenv)
+	if err != nil {
+		if err.Error() == "flag: help requested" {
+			return 0
+		}
+		fmt.Fprintf(stderr, "duplex serve: %v\n", err)
+		return 2
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(strings.ToUpper(cfg.LogLevel))); err != nil {
+		fmt.Fprintf(stderr, "duplex serve: log level %q: %v\n", cfg.LogLevel, err)
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	srv, err := server.New(ctx, cfg, log)
+	if err != nil {
+		log.Error("start-up failed", "err", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		log.Error("listen failed", "addr", cfg.Addr, "err", err)
+		srv.Store.Close()
+		return 1
+	}
+	fmt.Fprint(stdout, srv.Banner(ln.Addr().String()))
+	if err := srv.Serve(ctx, ln); err != nil {
+		log.Error("server stopped", "err", err)
+		return 1
+	}
+	log.Info("stopped cleanly")
+	return 0
+}

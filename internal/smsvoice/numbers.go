@@ -1,0 +1,542 @@
+package smsvoice
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/duplexsms/duplex"
+	"github.com/duplexsms/duplex/internal/store"
+)
+
+// PhoneNumber is a stored phone number. Info is exactly what the API
+// returns; the rest is duplex's own bookkeeping.
+type PhoneNumber struct {
+	Info    PhoneNumberInfo `json:"info"`
+	Tags    []Tag           `json:"tags,omitempty"`
+	Carrier string          `json:"carrier,omitempty"`
+}
+
+// PhoneNumberInfo is the model's PhoneNumberInformation.
+type PhoneNumberInfo struct {
+	PhoneNumberArn              string    `json:"PhoneNumberArn"`
+	PhoneNumberId               string    `json:"PhoneNumberId"`
+	PhoneNumber                 string    `json:"PhoneNumber"`
+	Status                      string    `json:"Status"`
+	IsoCountryCode              string    `json:"IsoCountryCode"`
+	MessageType                 string    `json:"MessageType"`
+	NumberCapabilities          []string  `json:"NumberCapabilities"`
+	NumberType                  string    `json:"NumberType"`
+	MonthlyLeasingPrice         string    `json:"MonthlyLeasingPrice"`
+	TwoWayEnabled               bool      `json:"TwoWayEnabled"`
+	TwoWayChannelArn            string    `json:"TwoWayChannelArn,omitempty"`
+	TwoWayChannelRole           string    `json:"TwoWayChannelRole,omitempty"`
+	SelfManagedOptOutsEnabled   bool      `json:"SelfManagedOptOutsEnabled"`
+	OptOutListName              string    `json:"OptOutListName"`
+	InternationalSendingEnabled bool      `json:"InternationalSendingEnabled"`
+	DeletionProtectionEnabled   bool      `json:"DeletionProtectionEnabled"`
+	PoolId                      string    `json:"PoolId,omitempty"`
+	RegistrationId              string    `json:"RegistrationId,omitempty"`
+	CreatedTimestamp            time.Time `json:"CreatedTimestamp"`
+}
+
+type numberIndex struct {
+	Account string `json:"account"`
+	ID      string `json:"id"`
+}
+
+// RequestPhoneNumberInput is the model's RequestPhoneNumberRequest.
+type RequestPhoneNumberInput struct {
+	IsoCountryCode              string
+	MessageType                 string
+	NumberCapabilities          []string
+	NumberType                  string
+	OptOutListName              *string
+	PoolId                      *string
+	RegistrationId              *string
+	InternationalSendingEnabled *bool
+	DeletionProtectionEnabled   *bool
+	Tags                        []Tag
+	ClientToken                 *string
+}
+
+// RequestPhoneNumberOutput is the model's RequestPhoneNumberResult.
+type RequestPhoneNumberOutput struct {
+	PhoneNumberInfo
+	Tags []Tag `json:"Tags,omitempty"`
+}
+
+var monthlyPrice = map[string]string{"LONG_CODE": "1.00", "TOLL_FREE": "2.00", "TEN_DLC": "2.00", "SIMULATOR": "0.00", "SHORT_CODE": "995.00"}
+
+// RequestPhoneNumber leases a number from the inventory (or the built-in
+// simulator ranges) to the caller's account.
+func (s *Service) RequestPhoneNumber(ctx context.Context, in *RequestPhoneNumberInput) (*RequestPhoneNumberOutput, error) {
+	account, err := s.account(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if in.ClientToken != nil {
+		if id, ok, err := s.idempotent(ctx, account, "RequestPhoneNumber", *in.ClientToken); err != nil {
+			return nil, err
+		} else if ok {
+			n, err := load[PhoneNumber](ctx, s.Store, account, kindNumber, id)
+			if err == nil {
+				return &RequestPhoneNumberOutput{PhoneNumberInfo: n.Info, Tags: n.Tags}, nil
+			}
+		}
+	}
+	c, ok := countries[in.IsoCountryCode]
+	if in.NumberType == "SIMULATOR" && in.IsoCountryCode != "US" {
+		return nil, duplex.Validation("INVALID_PARAMETER", "Simulator phone numbers are only available with IsoCountryCode US.",
+			duplex.FieldError{Name: "IsoCountryCode", Message: "SIMULATOR numbers are US numbers"})
+	}
+	if !ok {
+		return nil, duplex.Validation("COUNTRY_NOT_ENABLED", fmt.Sprintf("Phone numbers are not available in %s.", in.IsoCountryCode),
+			duplex.FieldError{Name: "IsoCountryCode", Message: "no numbers in this country"})
+	}
+	if slices.Contains(in.NumberCapabilities, "MMS") && in.IsoCountryCode != "US" && in.IsoCountryCode != "CA" {
+		return nil, duplex.Validation("INVALID_PARAMETER", "MMS is only available for numbers in US and CA.",
+			duplex.FieldError{Name: "NumberCapabilities", Message: "MMS not available in this country"})
+	}
+	if err := checkTags(in.Tags); err != nil {
+		return nil, err
+	}
+	listName := "Default"
+	if in.OptOutListName != nil {
+		if listName, err = s.resolve(account, "opt-out-list", *in.OptOutListName); err != nil {
+			return nil, err
+		}
+	}
+	var out *PhoneNumber
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		if _, err := tx.Get(ctx, account, kindOptOutList, listName); err != nil {
+			return notFoundOr(err, "opt-out-list", listName)
+		}
+		n, err := tx.Count(ctx, account, kindNumber, "")
+		if err != nil {
+			return err
+		}
+		if int64(n) >= s.Limits.PhoneNumbers {
+			return duplex.QuotaExceeded("PHONE_NUMBERS_PER_ACCOUNT", "The account has reached its phone number quota.")
+		}
+		var pool *Pool
+		if in.PoolId != nil {
+			pid, err := s.resolve(account, "pool", *in.PoolId)
+			if err != nil {
+				return err
+			}
+			if pool, err = load[Pool](ctx, tx, account, kindPool, pid); err != nil {
+				return notFoundOr(err, "pool", *in.PoolId)
+			}
+			if pool.Info.MessageType != in.MessageType {
+				return duplex.Conflict("MESSAGE_TYPE_MISMATCH", "pool", pid, "The pool's message type differs from the requested number's.")
+			}
+			if pool.Info.OptOutListName != listName {
+				return duplex.Conflict("OPT_OUT_LIST_MISMATCH", "pool", pid, "The pool's opt-out list differs from the requested number's.")
+			}
+		}
+		e164, carrier, caps, err := s.allocate(ctx, tx, account, in.IsoCountryCode, in.NumberType, c)
+		if err != nil {
+			return err
+		}
+		if caps == nil {
+			caps = in.NumberCapabilities
+		} else {
+			for _, want := range in.NumberCapabilities {
+				if !slices.Contains(caps, want) {
+					return duplex.Conflict("NUMBER_CAPABILITIES_MISMATCH", "phone-number", e164, "No number in inventory has the requested capabilities.")
+				}
+			}
+		}
+		id := newID("phone-")
+		out = &PhoneNumber{Carrier: carrier, Tags: in.Tags, Info: PhoneNumberInfo{
+			PhoneNumberArn: s.arn(account, "phone-number/"+id), PhoneNumberId: id, PhoneNumber: e164,
+			Status: "ACTIVE", IsoCountryCode: in.IsoCountryCode, MessageType: in.MessageType,
+			NumberCapabilities: caps, NumberType: in.NumberType, MonthlyLeasingPrice: monthlyPrice[in.NumberType],
+			OptOutListName: listName, InternationalSendingEnabled: boolv(in.InternationalSendingEnabled),
+			DeletionProtectionEnabled: boolv(in.DeletionProtectionEnabled), CreatedTimestamp: s.Now().UTC().Truncate(time.Millisecond),
+		}}
+		if in.RegistrationId != nil {
+			out.Info.RegistrationId = *in.RegistrationId
+		}
+		if pool != nil {
+			out.Info.PoolId = pool.Info.PoolId
+			out.Info.TwoWayEnabled = pool.Info.TwoWayEnabled
+			out.Info.SelfManagedOptOutsEnabled = pool.Info.SelfManagedOptOutsEnabled
+		}
+		if err := save(ctx, tx, "", kindNumberIndex, e164, numberIndex{Account: account, ID: id}, true); err != nil {
+			return err
+		}
+		if err := save(ctx, tx, account, kindNumber, id, out, true); err != nil {
+			return err
+		}
+		if err := s.putDefaultKeywords(ctx, tx, account, id); err != nil {
+			return err
+		}
+		if in.ClientToken != nil {
+			return s.rememberToken(ctx, tx, account, "RequestPhoneNumber", *in.ClientToken, id)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, internal(err)
+	}
+	return &RequestPhoneNumberOutput{PhoneNumberInfo: out.Info, Tags: out.Tags}, nil
+}
+
+// allocate picks a free number: from the configured inventory when it has
+// any for this country and type, else from the built-in simulator range.
+func (s *Service) allocate(ctx context.Context, tx store.Tx, account, iso, typ string, c country) (e164, carrier string, caps []string, err error) {
+	configured := false
+	for _, n := range s.Inventory {
+		if n.Country != iso || n.Type != typ {
+			continue
+		}
+		configured = true
+		if _, err := tx.Get(ctx, "", kindNumberIndex, n.Number); errors.Is(err, store.ErrNotFound) {
+			return n.Number, n.Carrier, n.Capabilities, nil
+		} else if err != nil {
+			return "", "", nil, err
+		}
+	}
+	if configured {
+		return "", "", nil, duplex.QuotaExceeded("PHONE_NUMBERS_PER_ACCOUNT", fmt.Sprintf("No %s numbers left in the %s inventory.", typ, iso))
+	}
+	prefix, ok := c.types[typ]
+	if !ok {
+		return "", "", nil, duplex.Validation("INVALID_PARAMETER", fmt.Sprintf("Number type %s is not available in %s.", typ, iso),
+			duplex.FieldError{Name: "NumberType", Message: "not available in this country"})
+	}
+	// The range counter lives in the global account so two accounts never
+	// get the same number; the index check covers numbers released and
+	// re-requested.
+	ctrID := iso + "/" + typ
+	var ctr struct{ Next int64 }
+	if rec, err := tx.Get(ctx, "", "sms.range-counter", ctrID); err == nil {
+		json.Unmarshal(rec.Data, &ctr)
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return "", "", nil, err
+	}
+	width := c.nsn - len(prefix)
+	limit := int64(1)
+	for i := 0; i < width; i++ {
+		limit *= 10
+	}
+	for tries := int64(0); tries < limit; tries++ {
+		n := ctr.Next % limit
+		ctr.Next++
+		cand := "+" + c.dial + prefix + fmt.Sprintf("%0*d", width, n)
+		if _, err := tx.Get(ctx, "", kindNumberIndex, cand); errors.Is(err, store.ErrNotFound) {
+			if err := save(ctx, tx, "", "sms.range-counter", ctrID, ctr, false); err != nil {
+				return "", "", nil, err
+			}
+			return cand, "", nil, nil
+		} else if err != nil {
+			return "", "", nil, err
+		}
+	}
+	return "", "", nil, duplex.QuotaExceeded("PHONE_NUMBERS_PER_ACCOUNT", "The simulator number range is exhausted.")
+}
+
+// DescribePhoneNumbersInput is the model's DescribePhoneNumbersRequest.
+type DescribePhoneNumbersInput struct {
+	PhoneNumberIds []string
+	Filters        []Filter
+	NextToken      *string
+	MaxResults     *int32
+	Owner          *string
+}
+
+// Filter is a Name/Values filter of any Describe operation.
+type Filter struct {
+	Name   string
+	Values []string
+}
+
+// DescribePhoneNumbersOutput is the model's DescribePhoneNumbersResult.
+type DescribePhoneNumbersOutput struct {
+	PhoneNumbers []PhoneNumberInfo `json:"PhoneNumbers"`
+	NextToken    *string           `json:"NextToken,omitempty"`
+}
+
+// DefaultPageSize is the page size when MaxResults is not given.
+const DefaultPageSize = 25
+
+// DescribePhoneNumbers lists the account's numbers.
+func (s *Service) DescribePhoneNumbers(ctx context.Context, in *DescribePhoneNumbersInput) (*DescribePhoneNumbersOutput, error) {
+	account, err := s.account(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := &DescribePhoneNumbersOutput{PhoneNumbers: []PhoneNumberInfo{}}
+	if in.Owner != nil && *in.Owner == "SHARED" {
+		return out, nil // resource sharing across accounts is not offered
+	}
+	match, err := numberFilter(in.Filters)
+	if err != nil {
+		return nil, err
+	}
+	if len(in.PhoneNumberIds) > 0 {
+		for _, ref := range in.PhoneNumberIds {
+			id, err := s.resolve(account, "phone-number", ref)
+			if err != nil {
+				return nil, err
+			}
+			n, err := load[PhoneNumber](ctx, s.Store, account, kindNumber, id)
+			if err != nil {
+				return nil, notFoundOr(err, "phone-number", ref)
+			}
+			if match(&n.Info) {
+				out.PhoneNumbers = append(out.PhoneNumbers, n.Info)
+			}
+		}
+		return out, nil
+	}
+	after, err := decodeToken(in.NextToken)
+	if err != nil {
+		return nil, err
+	}
+	recs, next, err := scan(ctx, s.Store, account, kindNumber, "", after, pageSize(in.MaxResults, DefaultPageSize), func(r store.Record) (bool, error) {
+		var n PhoneNumber
+		if err := json.Unmarshal(r.Data, &n); err != nil {
+			return false, err
+		}
+		return match(&n.Info), nil
+	})
+	if err != nil {
+		return nil, internal(err)
+	}
+	for _, r := range recs {
+		var n PhoneNumber
+		json.Unmarshal(r.Data, &n)
+		out.PhoneNumbers = append(out.PhoneNumbers, n.Info)
+	}
+	if next != "" {
+		out.NextToken = encodeToken(next)
+	}
+	return out, nil
+}
+
+func numberFilter(fs []Filter) (func(*PhoneNumberInfo) bool, error) {
+	type pred func(*PhoneNumberInfo) bool
+	var preds []pred
+	for _, f := range fs {
+		vals := f.Values
+		in := func(v string) bool { return slices.Contains(vals, v) }
+		var p pred
+		switch f.Name {
+		case "status":
+			p = func(n *PhoneNumberInfo) bool { return in(n.Status) }
+		case "iso-country-code":
+			p = func(n *PhoneNumberInfo) bool { return in(n.IsoCountryCode) }
+		case "message-type":
+			p = func(n *PhoneNumberInfo) bool { return in(n.MessageType) }
+		case "number-capability":
+			p = func(n *PhoneNumberInfo) bool { return slices.ContainsFunc(n.NumberCapabilities, in) }
+		case "number-type":
+			p = func(n *PhoneNumberInfo) bool { return in(n.NumberType) }
+		case "two-way-enabled":
+			p = func(n *PhoneNumberInfo) bool { return in(strconv.FormatBool(n.TwoWayEnabled)) }
+		case "self-managed-opt-outs-enabled":
+			p = func(n *PhoneNumberInfo) bool { return in(strconv.FormatBool(n.SelfManagedOptOutsEnabled)) }
+		case "opt-out-list-name":
+			p = func(n *PhoneNumberInfo) bool { return in(n.OptOutListName) }
+		case "deletion-protection-enabled":
+			p = func(n *PhoneNumberInfo) bool { return in(strconv.FormatBool(n.DeletionProtectionEnabled)) }
+		case "two-way-channel-arn":
+			p = func(n *PhoneNumberInfo) bool { return in(n.TwoWayChannelArn) }
+		default:
+			return nil, duplex.Validation("INVALID_FILTER_VALUES", "Unknown filter name "+f.Name)
+		}
+		if err := checkBoolFilter(f); err != nil {
+			return nil, err
+		}
+		preds = append(preds, p)
+	}
+	return func(n *PhoneNumberInfo) bool {
+		for _, p := range preds {
+			if !p(n) {
+				return false
+			}
+		}
+		return true
+	}, nil
+}
+
+func checkBoolFilter(f Filter) error {
+	if !strings.HasSuffix(f.Name, "-enabled") {
+		return nil
+	}
+	for _, v := range f.Values {
+		if v != "true" && v != "false" {
+			return duplex.Validation("INVALID_FILTER_VALUES", fmt.Sprintf("Filter %s takes true or false, not %q.", f.Name, v),
+				duplex.FieldError{Name: "Filters", Message: "invalid value " + v})
+		}
+	}
+	return nil
+}
+
+// UpdatePhoneNumberInput is the model's UpdatePhoneNumberRequest.
+type UpdatePhoneNumberInput struct {
+	PhoneNumberId               string
+	TwoWayEnabled               *bool
+	TwoWayChannelArn            *string
+	TwoWayChannelRole           *string
+	SelfManagedOptOutsEnabled   *bool
+	OptOutListName              *string
+	InternationalSendingEnabled *bool
+	DeletionProtectionEnabled   *bool
+}
+
+// UpdatePhoneNumber changes a number's settings, two-way ones included.
+func (s *Service) UpdatePhoneNumber(ctx context.Context, in *UpdatePhoneNumberInput) (*PhoneNumberInfo, error) {
+	account, err := s.account(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := s.resolve(account, "phone-number", in.PhoneNumberId)
+	if err != nil {
+		return nil, err
+	}
+	// Read once outside the transaction to run the (possibly slow) channel
+	// checks without holding the write lock; the transaction re-reads.
+	cur, err := load[PhoneNumber](ctx, s.Store, account, kindNumber, id)
+	if err != nil {
+		return nil, notFoundOr(err, "phone-number", in.PhoneNumberId)
+	}
+	tw := twoWayChange{Enabled: in.TwoWayEnabled, ChannelArn: in.TwoWayChannelArn, ChannelRole: in.TwoWayChannelRole}
+	if err := s.checkTwoWay(ctx, account, cur.Info.IsoCountryCode, cur.Info.TwoWayEnabled, cur.Info.TwoWayChannelArn, cur.Info.TwoWayChannelRole, tw); err != nil {
+		return nil, err
+	}
+	var out PhoneNumberInfo
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		n, err := load[PhoneNumber](ctx, tx, account, kindNumber, id)
+		if err != nil {
+			return notFoundOr(err, "phone-number", in.PhoneNumberId)
+		}
+		tw.apply(&n.Info.TwoWayEnabled, &n.Info.TwoWayChannelArn, &n.Info.TwoWayChannelRole)
+		if in.SelfManagedOptOutsEnabled != nil {
+			n.Info.SelfManagedOptOutsEnabled = *in.SelfManagedOptOutsEnabled
+		}
+		if in.InternationalSendingEnabled != nil {
+			n.Info.InternationalSendingEnabled = *in.InternationalSendingEnabled
+		}
+		if in.DeletionProtectionEnabled != nil {
+			n.Info.DeletionProtectionEnabled = *in.DeletionProtectionEnabled
+		}
+		if in.OptOutListName != nil {
+			name, err := s.resolve(account, "opt-out-list", *in.OptOutListName)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Get(ctx, account, kindOptOutList, name); err != nil {
+				return notFoundOr(err, "opt-out-list", *in.OptOutListName)
+			}
+			n.Info.OptOutListName = name
+		}
+		out = n.Info
+		return save(ctx, tx, account, kindNumber, id, n, false)
+	})
+	if err != nil {
+		return nil, internal(err)
+	}
+	return &out, nil
+}
+
+// ReleasePhoneNumber gives a number back.
+func (s *Service) ReleasePhoneNumber(ctx context.Context, in *struct{ PhoneNumberId string }) (*PhoneNumberInfo, error) {
+	account, err := s.account(ctx)
+	if err != nil {
+		return nil, err
+	}
+	id, err := s.resolve(account, "phone-number", in.PhoneNumberId)
+	if err != nil {
+		return nil, err
+	}
+	var out PhoneNumberInfo
+	err = s.Store.Update(ctx, func(tx store.Tx) error {
+		n, err := load[PhoneNumber](ctx, tx, account, kindNumber, id)
+		if err != nil {
+			return notFoundOr(err, "phone-number", in.PhoneNumberId)
+		}
+		if n.Info.DeletionProtectionEnabled {
+			return duplex.Conflict("DELETION_PROTECTION_ENABLED", "phone-number", id, "The phone number has deletion protection enabled.")
+		}
+		if n.Info.PoolId != "" {
+			return duplex.Conflict("PHONE_NUMBER_ASSOCIATED_TO_POOL", "phone-number", id,
+				fmt.Sprintf("The phone number is associated with pool %s; disassociate it first.", n.Info.PoolId))
+		}
+		if err := tx.Delete(ctx, account, kindNumber, id); err != nil {
+			return err
+		}
+		if err := tx.Delete(ctx, "", kindNumberIndex, n.Info.PhoneNumber); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+		if _, err := tx.DeletePrefix(ctx, account, kindKeyword, id+"/"); err != nil {
+			return err
+		}
+		n.Info.Status = "DELETED"
+		out = n.Info
+		return nil
+	})
+	if err != nil {
+		return nil, internal(err)
+	}
+	return &out, nil
+}
+
+// LookupNumber finds which account holds an E.164 number and returns it.
+// The inbound pipeline routes with it.
+func (s *Service) LookupNumber(ctx context.Context, e164 string) (account string, n *PhoneNumber, err error) {
+	idx, err := load[numberIndex](ctx, s.Store, "", kindNumberIndex, e164)
+	if err != nil {
+		return "", nil, err
+	}
+	n, err = load[PhoneNumber](ctx, s.Store, idx.Account, kindNumber, idx.ID)
+	if err != nil {
+		return "", nil, err
+	}
+	return idx.Account, n, nil
+}
+
+func (s *Service) idempotent(ctx context.Context, account, op, token string) (string, bool, error) {
+	rec, err := s.Store.Get(ctx, account, kindIdempotency, op+"/"+token)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", false, nil
+	}
+	if err != nil {
+		return "", false, internal(err)
+	}
+	return string(rec.Data), true, nil
+}
+
+func (s *Service) rememberToken(ctx context.Context, tx store.Tx, account, op, token, id string) error {
+	err := tx.Insert(ctx, store.Record{Account: account, Kind: kindIdempotency, ID: op + "/" + token, Data: []byte(id)})
+	if errors.Is(err, store.ErrExists) {
+		// A concurrent call with the same token won: fail this one so the
+		// client retries and gets the winner's result.
+		return duplex.Conflict("RESOURCE_ALREADY_EXISTS", "", "", "A request with the same ClientToken is in progress.")
+	}
+	return err
+}
+
+func checkTags(tags []Tag) error {
+	seen := map[string]bool{}
+	for _, t := range tags {
+		if strings.HasPrefix(strings.ToLower(t.Key), "aws:") {
+			return duplex.Validation("INVALID_PARAMETER", "Tag keys may not begin with aws:.",
+				duplex.FieldError{Name: "Tags", Message: "reserved prefix aws:"})
+		}
+		if seen[t.Key] {
+			return duplex.Validation("INVALID_PARAMETER", "Duplicate tag key "+t.Key,
+				duplex.FieldError{Name: "Tags", Message: "duplicate key " + t.Key})
+		}
+		seen[t.Key] = true
+	}
+	return nil
+}
