@@ -24,8 +24,18 @@ const usage = `duplex — self-hosted two-way SMS with the AWS End User Messagin
 
 Usage:
   duplex serve [flags]        run the server (every API, console, simulator, carrier links)
+  duplex sim send --from E164 --to E164 --body TEXT
+                              a customer's text arrives at one of your numbers; prints the inboundMessageId
+  duplex sim outbox [--to E164]
+                              what duplex sent to customers, newest first, one JSON object a line
+  duplex inbound list [--status S] [--number E164]
+                              inbound messages and their delivery state, one JSON object a line
+  duplex inbound redrive ID... | --all-failed
+                              deliver failed inbound messages again
   duplex version              print version and build info
 
+Client commands find the server with --endpoint URL or DUPLEX_ENDPOINT (default http://127.0.0.1:3875)
+and sign with AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (default: the dev account's test/test).
 Run "duplex COMMAND -h" for a command's flags.
 `
 
@@ -41,6 +51,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "serve":
 		return serve(args[1:], stdout, stderr)
+	case "sim":
+		return sim(args[1:], stdout, stderr)
+	case "inbound":
+		return inbound(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return 0

@@ -10,21 +10,28 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/duplexsms/duplex/internal/awsmodel"
+	"github.com/duplexsms/duplex/internal/carrier"
 	"github.com/duplexsms/duplex/internal/config"
+	"github.com/duplexsms/duplex/internal/jobs"
 	"github.com/duplexsms/duplex/internal/sigv4"
 	"github.com/duplexsms/duplex/internal/smsvoice"
 	"github.com/duplexsms/duplex/internal/store"
 	"github.com/duplexsms/duplex/internal/store/sqlstore"
+	"github.com/duplexsms/duplex/internal/twoway"
 	"github.com/duplexsms/duplex/internal/wire"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
+
+var e164 = regexp.MustCompile(`^\+[1-9]\d{1,14}$`)
 
 // Server is a running duplex node.
 type Server struct {
@@ -34,15 +41,23 @@ type Server struct {
 	SMS      *smsvoice.Service
 	Registry *prometheus.Registry
 	API      *wire.Server
+	Inbound  *twoway.Pipeline
+	Carriers map[string]carrier.Carrier
 
-	mux      *http.ServeMux
-	http     *http.Server
-	ready    atomic.Bool
-	keys     map[string]sigv4.Credential
-	lookups  []sigv4.Lookup
-	bgCancel context.CancelFunc
-	bgDone   chan struct{}
+	outRunner, inRunner *jobs.Runner
+
+	mux     *http.ServeMux
+	http    *http.Server
+	ready   atomic.Bool
+	keys    map[string]sigv4.Credential
+	lookups []sigv4.Lookup
+	// background workers run by Serve until shutdown (queue runners).
+	background []func(ctx context.Context)
 }
+
+// Background adds a worker that Serve runs until shutdown begins; Serve
+// waits for it to return before closing the store.
+func (s *Server) Background(f func(ctx context.Context)) { s.background = append(s.background, f) }
 
 // New builds a server from its configuration. It opens the store and applies
 // migrations; it does not listen yet.
@@ -85,6 +100,9 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	}
 	s.API.Register(&wire.Service{Scope: "sms-voice", Model: model, Protocol: wire.JSON,
 		ValidationCode: "ValidationException", Ops: smsVoiceOps(s.SMS)})
+	// Other services register here.
+
+	s.setupMessaging()
 
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
@@ -133,20 +151,27 @@ func (s *Server) Handler() http.Handler { return s.mux }
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.http = &http.Server{Handler: s.mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(s.Log.Handler(), slog.LevelWarn)}
+	bgctx, bgcancel := context.WithCancel(context.Background())
+	var bg sync.WaitGroup
+	for _, f := range s.background {
+		bg.Add(1)
+		go func() { defer bg.Done(); f(bgctx) }()
+	}
 	s.ready.Store(true)
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(ln) }()
+	var err error
 	select {
-	case err := <-errc:
-		s.Store.Close()
-		return err
+	case err = <-errc:
 	case <-ctx.Done():
+		s.ready.Store(false)
+		s.Log.Info("shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		err = s.http.Shutdown(sctx)
 	}
-	s.ready.Store(false)
-	s.Log.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	err := s.http.Shutdown(sctx)
+	bgcancel()
+	bg.Wait()
 	if cerr := s.Store.Close(); err == nil {
 		err = cerr
 	}

@@ -34,5 +34,7 @@ func smsVoiceOps(s *smsvoice.Service) map[string]wire.Handler {
 		"ListTagsForResource":             wire.Op(s.ListTagsForResource),
 		"DescribeAccountAttributes":       wire.Op(s.DescribeAccountAttributes),
 		"DescribeAccountLimits":           wire.Op(s.DescribeAccountLimits),
+		"SendTextMessage":                 wire.Op(s.SendTextMessage),
+		"SendMediaMessage":                wire.Op(s.SendMediaMessage),
 	}
 }

@@ -21,7 +21,7 @@ type Keyword struct {
 // Every number and pool starts with HELP and STOP, as on AWS.
 var defaultKeywords = []Keyword{
 	{Keyword: "HELP", KeywordAction: "AUTOMATIC_RESPONSE", KeywordMessage: "Reply STOP to stop receiving messages from this number. Msg&data rates may apply."},
-	{Keyword: "STOP", KeywordAction: "OPT_OUT", KeywordMessage: "You have been unsubscribed and will receive no more messages from this number. Reply START to resubscribe."},
+	{Keyword: "STOP", KeywordAction: "OPT_OUT", KeywordMessage: "You have been unsubscribed and will receive no more messages from this number. Reply HELP for help."},
 }
 
 func keywordID(origID, kw string) string { return origID + "/" + strings.ToUpper(kw) }

@@ -388,3 +388,18 @@ func (s *Service) OptIn(ctx context.Context, account, list, number string) error
 }
 
 var _ = strings.TrimSpace
+
+// OptOutTx records an opt-out inside the caller's transaction.
+func (s *Service) OptOutTx(ctx context.Context, tx store.Tx, account, list, number string, endUser bool) error {
+	o := OptedOutNumber{OptedOutNumber: number, OptedOutTimestamp: s.Now().UTC().Truncate(time.Millisecond), EndUserOptedOut: endUser}
+	return save(ctx, tx, account, kindOptedOut, list+"/"+number, o, false)
+}
+
+// OptInTx removes an opt-out inside the caller's transaction.
+func (s *Service) OptInTx(ctx context.Context, tx store.Tx, account, list, number string) error {
+	err := tx.Delete(ctx, account, kindOptedOut, list+"/"+number)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	return err
+}

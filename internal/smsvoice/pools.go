@@ -589,3 +589,8 @@ func (s *Service) ListPoolOriginationIdentities(ctx context.Context, in *ListPoo
 }
 
 var _ = fmt.Sprintf
+
+// GetPool returns a pool of an account.
+func (s *Service) GetPool(ctx context.Context, account, id string) (*Pool, error) {
+	return load[Pool](ctx, s.Store, account, kindPool, id)
+}

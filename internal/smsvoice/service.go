@@ -65,6 +65,9 @@ type Service struct {
 	Limits    Limits
 	Channels  ChannelChecker
 	Now       func() time.Time
+	// OnQueued is called after an outbound message is queued (wakes the
+	// carrier worker without polling).
+	OnQueued func()
 
 	defaultsMu sync.Mutex
 	defaults   map[string]bool // accounts whose Default opt-out list is known to exist

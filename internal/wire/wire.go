@@ -244,14 +244,13 @@ func (s *Server) authenticate(ctx context.Context, c *call, r *http.Request, bod
 		if !errors.As(err, &se) {
 			return nil, duplex.Internal(internalCode(c.svc), err)
 		}
-		var code string
-		var status int
+		code, status := se.JSONCode()
+		msg := se.JSONMessage()
 		if c.svc.Protocol == Query {
 			code, status = se.QueryCode()
-		} else {
-			code, status = se.JSONCode()
+			msg = se.QueryMessage()
 		}
-		return nil, &duplex.Error{Code: code, Status: status, Message: se.Message}
+		return nil, &duplex.Error{Code: code, Status: status, Message: msg}
 	}
 	if v.Service != c.svc.Scope {
 		code, status := "InvalidSignatureException", http.StatusBadRequest

@@ -1,0 +1,571 @@
+// Package twoway is the inbound half of two-way SMS: a customer's text is
+// made durable, matched to the ACTIVE number it was sent to (and that
+// number's pool), run through keywords and opt-outs, and delivered as the
+// seed's six-field JSON payload to the number's two-way channel, under the
+// same IAM, topic-policy and KMS rules as AWS. Every step is recorded on the
+// inbound message so that a user can see why a message was not delivered.
+package twoway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/duplexsms/duplex"
+	"github.com/duplexsms/duplex/internal/carrier"
+	"github.com/duplexsms/duplex/internal/jobs"
+	"github.com/duplexsms/duplex/internal/smsvoice"
+	"github.com/duplexsms/duplex/internal/store"
+	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Record kinds and the queue of the inbound pipeline.
+const (
+	KindInbound  = "in.message" // account "", id inboundMessageId
+	KindInIndex  = "in.index"   // account "", newest first
+	QueueInbound = "inbound"
+	// ServicePrincipal acts for accounts when delivering inbound messages.
+	ServicePrincipal = "sms-voice.amazonaws.com"
+)
+
+// Inbound message statuses.
+const (
+	StatusPending   = "PENDING"
+	StatusDelivered = "DELIVERED"
+	StatusRetrying  = "RETRYING"
+	StatusFailed    = "FAILED"
+)
+
+// InboundMessage is a customer's message and its delivery state, as
+// `duplex inbound list` and GET /_duplex/inbound show it.
+type InboundMessage struct {
+	InboundMessageID           string    `json:"inboundMessageId"`
+	OriginationNumber          string    `json:"originationNumber"`
+	DestinationNumber          string    `json:"destinationNumber"`
+	MessageBody                string    `json:"messageBody"`
+	MediaURLs                  []string  `json:"mediaUrls,omitempty"`
+	Status                     string    `json:"status"`
+	Attempts                   int       `json:"attempts"`
+	Reason                     string    `json:"reason,omitempty"`
+	ChannelArn                 string    `json:"channelArn,omitempty"`
+	ChannelRole                string    `json:"channelRole,omitempty"`
+	ContactID                  string    `json:"contactId,omitempty"`
+	ReceivedTimestamp          time.Time `json:"receivedTimestamp"`
+	DeliveredTimestamp         time.Time `json:"deliveredTimestamp,omitzero"`
+	FirstFailureTimestamp      time.Time `json:"firstFailureTimestamp,omitzero"`
+	Account                    string    `json:"account,omitempty"`
+	PhoneNumberID              string    `json:"phoneNumberId,omitempty"`
+	PoolID                     string    `json:"poolId,omitempty"`
+	MessageKeyword             string    `json:"messageKeyword,omitempty"`
+	KeywordAction              string    `json:"keywordAction,omitempty"`
+	ReplyMessageID             string    `json:"replyMessageId,omitempty"`
+	PreviousPublishedMessageID string    `json:"previousPublishedMessageId,omitempty"`
+	PublishedMessageID         string    `json:"publishedMessageId,omitempty"`
+	Carrier                    string    `json:"carrier,omitempty"`
+	CarrierID                  string    `json:"carrierMessageId,omitempty"`
+	// Prepared is set once keywords and opt-outs have been applied; a retry
+	// of delivery never applies them twice.
+	Prepared bool `json:"prepared"`
+}
+
+// Publisher publishes a payload to an SNS topic as duplex.CallerFrom(ctx).
+// On refusal the error explains the policy decision.
+type Publisher interface {
+	Publish(ctx context.Context, topicArn, message string) (messageID string, err error)
+}
+
+// RoleAssumer lets the service principal assume a role for an account.
+type RoleAssumer interface {
+	AssumeRoleAsService(ctx context.Context, roleArn, principal string, condCtx map[string]string) (*duplex.Caller, string, error)
+}
+
+// ConnectDeliverer hands a message to an Amazon Connect chat (later issue).
+type ConnectDeliverer interface {
+	Deliver(ctx context.Context, caller *duplex.Caller, m *InboundMessage) (contactID string, err error)
+}
+
+// Pipeline receives and delivers inbound messages.
+type Pipeline struct {
+	Store   store.Store
+	SMS     *smsvoice.Service
+	Publish Publisher
+	Roles   RoleAssumer
+	Connect ConnectDeliverer
+	Region  string
+	Log     *slog.Logger
+	Now     func() time.Time
+	// RetryWindow bounds how long an undeliverable message is retried.
+	RetryWindow time.Duration
+	// MaxBackoff caps the delay between attempts.
+	MaxBackoff time.Duration
+	// OnQueued wakes the inbound worker after Receive.
+	OnQueued func()
+	Metrics  *Metrics
+}
+
+// ErrUnknownNumber means no account holds the destination number.
+var ErrUnknownNumber = errors.New("no ACTIVE phone number matches the destination")
+
+// Receive makes an inbound message durable and queues it for delivery.
+func (p *Pipeline) Receive(ctx context.Context, in carrier.Inbound) (string, error) {
+	account, num, err := p.SMS.LookupNumber(ctx, in.To)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && num.Info.Status != "ACTIVE") {
+		return "", fmt.Errorf("%w: %s", ErrUnknownNumber, in.To)
+	}
+	if err != nil {
+		return "", err
+	}
+	now := p.Now().UTC()
+	if in.Received.IsZero() {
+		in.Received = now
+	}
+	m := &InboundMessage{
+		InboundMessageID: uuid.NewString(), OriginationNumber: in.From, DestinationNumber: in.To,
+		MessageBody: in.Body, MediaURLs: in.MediaURLs, Status: StatusPending, ReceivedTimestamp: in.Received.UTC(),
+		Account: account, PhoneNumberID: num.Info.PhoneNumberId, PoolID: num.Info.PoolId,
+		Carrier: in.Carrier, CarrierID: in.CarrierID,
+	}
+	b, _ := json.Marshal(m)
+	err = p.Store.Update(ctx, func(tx store.Tx) error {
+		if err := tx.Insert(ctx, store.Record{Kind: KindInbound, ID: m.InboundMessageID, Data: b}); err != nil {
+			return err
+		}
+		if err := tx.Insert(ctx, store.Record{Kind: KindInIndex, ID: smsvoice.OutboxKey(now, m.InboundMessageID), Data: []byte(m.InboundMessageID)}); err != nil {
+			return err
+		}
+		return tx.Enqueue(ctx, store.Job{Queue: QueueInbound, ID: m.InboundMessageID, Payload: []byte(m.InboundMessageID)})
+	})
+	if err != nil {
+		return "", fmt.Errorf("store inbound message: %w", err)
+	}
+	p.Metrics.received(in.To)
+	if p.OnQueued != nil {
+		p.OnQueued()
+	}
+	return m.InboundMessageID, nil
+}
+
+// Get returns an inbound message.
+func (p *Pipeline) Get(ctx context.Context, id string) (*InboundMessage, error) {
+	rec, err := p.Store.Get(ctx, "", KindInbound, id)
+	if err != nil {
+		return nil, err
+	}
+	var m InboundMessage
+	return &m, json.Unmarshal(rec.Data, &m)
+}
+
+func (p *Pipeline) put(ctx context.Context, tx store.Tx, m *InboundMessage) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	return tx.Put(ctx, store.Record{Kind: KindInbound, ID: m.InboundMessageID, Data: b})
+}
+
+// List returns inbound messages newest first, filtered by status and
+// destination number.
+func (p *Pipeline) List(ctx context.Context, status, dest string, limit int) ([]InboundMessage, error) {
+	out := []InboundMessage{}
+	after := ""
+	for len(out) < limit {
+		recs, err := p.Store.List(ctx, store.Query{Kind: KindInIndex, After: after, Limit: 500})
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range recs {
+			m, err := p.Get(ctx, string(r.Data))
+			if err != nil {
+				continue
+			}
+			if (status == "" || strings.EqualFold(m.Status, status)) && (dest == "" || m.DestinationNumber == dest) {
+				out = append(out, *m)
+				if len(out) == limit {
+					break
+				}
+			}
+		}
+		if len(recs) < 500 {
+			break
+		}
+		after = recs[len(recs)-1].ID
+	}
+	return out, nil
+}
+
+// Redrive queues messages for delivery again (after their cause is fixed).
+// It returns the IDs it requeued; delivered messages are left alone.
+func (p *Pipeline) Redrive(ctx context.Context, ids []string, allFailed bool) ([]string, error) {
+	if allFailed {
+		failed, err := p.List(ctx, StatusFailed, "", 1<<30)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range failed {
+			ids = append(ids, m.InboundMessageID)
+		}
+	}
+	var done []string
+	for _, id := range ids {
+		err := p.Store.Update(ctx, func(tx store.Tx) error {
+			rec, err := tx.Get(ctx, "", KindInbound, id)
+			if err != nil {
+				return err
+			}
+			var m InboundMessage
+			if err := json.Unmarshal(rec.Data, &m); err != nil {
+				return err
+			}
+			if m.Status == StatusDelivered {
+				return nil
+			}
+			m.Status, m.Reason, m.FirstFailureTimestamp = StatusPending, "", time.Time{}
+			if err := p.put(ctx, tx, &m); err != nil {
+				return err
+			}
+			done = append(done, id)
+			return tx.Enqueue(ctx, store.Job{Queue: QueueInbound, ID: id + "/redrive-" + uuid.NewString()[:8], Payload: []byte(id)})
+		})
+		if errors.Is(err, store.ErrNotFound) {
+			return done, fmt.Errorf("inbound message %s: %w", id, err)
+		}
+		if err != nil {
+			return done, err
+		}
+	}
+	if len(done) > 0 && p.OnQueued != nil {
+		p.OnQueued()
+	}
+	return done, nil
+}
+
+// Handle is the jobs.Runner handler of the inbound queue.
+func (p *Pipeline) Handle(ctx context.Context, j store.Job) jobs.Result {
+	id := string(j.Payload)
+	m, err := p.Get(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return jobs.Result{}
+	}
+	if err != nil {
+		return jobs.Result{RetryAt: p.Now().Add(time.Second)}
+	}
+	if m.Status == StatusDelivered || m.Status == StatusFailed {
+		return jobs.Result{}
+	}
+	if !m.Prepared {
+		if err := p.prepare(ctx, m); err != nil {
+			p.Log.Warn("inbound keyword step failed; will retry", "inboundMessageId", id, "err", err)
+			return jobs.Result{RetryAt: p.Now().Add(time.Second)}
+		}
+	}
+	return p.deliver(ctx, m)
+}
+
+// settings are the two-way settings that apply to a message: the pool's
+// when the number is in a pool, else the number's.
+type settings struct {
+	enabled     bool
+	channelArn  string
+	channelRole string
+	selfManaged bool
+	optOutList  string
+	origID      string // the number or pool whose keywords apply
+	sourceArn   string
+}
+
+func (p *Pipeline) settings(ctx context.Context, m *InboundMessage) (*settings, *smsvoice.PhoneNumber, error) {
+	_, num, err := p.SMS.LookupNumber(ctx, m.DestinationNumber)
+	if err != nil {
+		return nil, nil, err
+	}
+	s := &settings{enabled: num.Info.TwoWayEnabled, channelArn: num.Info.TwoWayChannelArn, channelRole: num.Info.TwoWayChannelRole,
+		selfManaged: num.Info.SelfManagedOptOutsEnabled, optOutList: num.Info.OptOutListName, origID: num.Info.PhoneNumberId,
+		sourceArn: num.Info.PhoneNumberArn}
+	if num.Info.PoolId != "" {
+		pool, err := p.SMS.GetPool(ctx, m.Account, num.Info.PoolId)
+		if err == nil {
+			s = &settings{enabled: pool.Info.TwoWayEnabled, channelArn: pool.Info.TwoWayChannelArn, channelRole: pool.Info.TwoWayChannelRole,
+				selfManaged: pool.Info.SelfManagedOptOutsEnabled, optOutList: pool.Info.OptOutListName, origID: pool.Info.PoolId,
+				sourceArn: pool.Info.PoolArn}
+		}
+	}
+	return s, num, nil
+}
+
+// defaultOptOutWords are the words AWS honours as opt-outs without any
+// keyword being registered.
+var defaultOptOutWords = []string{"ARRET", "CANCEL", "END", "OPT-OUT", "OPTOUT", "QUIT", "REMOVE", "STOP", "TD", "UNSUBSCRIBE"}
+
+// matchKeyword finds the registered keyword a message begins with
+// (case-insensitive, whole words; the longest match wins).
+func matchKeyword(body string, kws []smsvoice.Keyword) (smsvoice.Keyword, bool) {
+	text := strings.ToUpper(strings.Join(strings.Fields(body), " "))
+	var best smsvoice.Keyword
+	found := false
+	for _, k := range kws {
+		kw := strings.ToUpper(strings.Join(strings.Fields(k.Keyword), " "))
+		if text == kw || strings.HasPrefix(text, kw+" ") {
+			if !found || len(kw) > len(best.Keyword) {
+				best, found = k, true
+			}
+		}
+	}
+	if found {
+		return best, true
+	}
+	first := strings.SplitN(text, " ", 2)[0]
+	for _, w := range defaultOptOutWords {
+		if first == w {
+			for _, k := range kws {
+				if strings.EqualFold(k.Keyword, "STOP") {
+					return smsvoice.Keyword{Keyword: w, KeywordAction: "OPT_OUT", KeywordMessage: k.KeywordMessage}, true
+				}
+			}
+			return smsvoice.Keyword{Keyword: w, KeywordAction: "OPT_OUT"}, true
+		}
+	}
+	return smsvoice.Keyword{}, false
+}
+
+// prepare applies keywords and opt-outs once, and fixes the payload fields
+// that depend on the moment of arrival (previousPublishedMessageId), in one
+// transaction with any automatic reply it queues.
+func (p *Pipeline) prepare(ctx context.Context, m *InboundMessage) error {
+	st, num, err := p.settings(ctx, m)
+	if err != nil {
+		return err
+	}
+	prev, err := p.SMS.LastSent(ctx, m.Account, st.origID, m.OriginationNumber)
+	if err != nil {
+		return err
+	}
+	if prev == "" && st.origID != num.Info.PhoneNumberId {
+		prev, _ = p.SMS.LastSent(ctx, m.Account, num.Info.PhoneNumberId, m.OriginationNumber)
+	}
+	kws, err := p.SMS.Keywords(ctx, m.Account, st.origID)
+	if err != nil {
+		return err
+	}
+	kw, matched := matchKeyword(m.MessageBody, kws)
+	err = p.Store.Update(ctx, func(tx store.Tx) error {
+		rec, err := tx.Get(ctx, "", KindInbound, m.InboundMessageID)
+		if err != nil {
+			return err
+		}
+		var cur InboundMessage
+		if err := json.Unmarshal(rec.Data, &cur); err != nil {
+			return err
+		}
+		if cur.Prepared {
+			*m = cur
+			return nil
+		}
+		cur.PreviousPublishedMessageID = prev
+		cur.MessageKeyword = "KEYWORD_" + m.Account
+		if matched {
+			cur.MessageKeyword = strings.ToUpper(kw.Keyword)
+			cur.KeywordAction = kw.KeywordAction
+		}
+		if matched && !st.selfManaged && len(m.MediaURLs) == 0 {
+			switch kw.KeywordAction {
+			case "OPT_OUT":
+				if err := p.SMS.OptOutTx(ctx, tx, m.Account, st.optOutList, m.OriginationNumber, true); err != nil {
+					return err
+				}
+				p.Metrics.optOut(m.DestinationNumber)
+			case "OPT_IN":
+				if err := p.SMS.OptInTx(ctx, tx, m.Account, st.optOutList, m.OriginationNumber); err != nil {
+					return err
+				}
+			}
+			if kw.KeywordMessage != "" {
+				id, err := p.SMS.Reply(ctx, tx, m.Account, num, num.Info.PoolId, m.OriginationNumber, kw.KeywordMessage, "keyword:"+cur.MessageKeyword)
+				if err != nil {
+					return err
+				}
+				cur.ReplyMessageID = id
+			}
+		}
+		cur.Prepared = true
+		*m = cur
+		return p.put(ctx, tx, &cur)
+	})
+	if err == nil && m.ReplyMessageID != "" && p.SMS.OnQueued != nil {
+		p.SMS.OnQueued()
+	}
+	return err
+}
+
+// Payload is the seed's six-field JSON, in the seed's order.
+type Payload struct {
+	OriginationNumber          string `json:"originationNumber"`
+	DestinationNumber          string `json:"destinationNumber"`
+	MessageKeyword             string `json:"messageKeyword"`
+	MessageBody                string `json:"messageBody"`
+	InboundMessageID           string `json:"inboundMessageId"`
+	PreviousPublishedMessageID string `json:"previousPublishedMessageId,omitempty"`
+}
+
+// PayloadOf renders a message as the SNS message body.
+func PayloadOf(m *InboundMessage) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	enc.Encode(Payload{m.OriginationNumber, m.DestinationNumber, m.MessageKeyword, m.MessageBody, m.InboundMessageID, m.PreviousPublishedMessageID})
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// permanent marks a failure that retrying cannot fix without a user's change.
+type permanent struct{ error }
+
+func (p *Pipeline) deliver(ctx context.Context, m *InboundMessage) jobs.Result {
+	st, _, err := p.settings(ctx, m)
+	var contactID, published string
+	switch {
+	case err != nil:
+		err = fmt.Errorf("destination number %s is no longer held: %v", m.DestinationNumber, err)
+	case len(m.MediaURLs) > 0:
+		err = permanent{errors.New("two-way MMS is not supported: inbound MMS is not delivered")}
+	case !st.enabled:
+		err = permanent{fmt.Errorf("two-way messaging is not enabled on %s", st.origID)}
+	default:
+		m.ChannelArn, m.ChannelRole = st.channelArn, st.channelRole
+		published, contactID, err = p.send(ctx, st, m)
+	}
+	now := p.Now().UTC()
+	var res jobs.Result
+	uerr := p.Store.Update(ctx, func(tx store.Tx) error {
+		rec, gerr := tx.Get(ctx, "", KindInbound, m.InboundMessageID)
+		if gerr != nil {
+			return gerr
+		}
+		var cur InboundMessage
+		if gerr := json.Unmarshal(rec.Data, &cur); gerr != nil {
+			return gerr
+		}
+		cur.Attempts++
+		cur.ChannelArn, cur.ChannelRole = m.ChannelArn, m.ChannelRole
+		if err == nil {
+			cur.Status, cur.Reason, cur.DeliveredTimestamp = StatusDelivered, "", now
+			cur.PublishedMessageID, cur.ContactID = published, contactID
+		} else {
+			cur.Reason = err.Error()
+			if cur.FirstFailureTimestamp.IsZero() {
+				cur.FirstFailureTimestamp = now
+			}
+			var perm permanent
+			if errors.As(err, &perm) || now.Sub(cur.FirstFailureTimestamp) >= p.RetryWindow {
+				cur.Status = StatusFailed
+			} else {
+				cur.Status = StatusRetrying
+				backoff := time.Second << min(cur.Attempts-1, 16)
+				if backoff > p.MaxBackoff {
+					backoff = p.MaxBackoff
+				}
+				res.RetryAt = now.Add(backoff)
+			}
+		}
+		*m = cur
+		return p.put(ctx, tx, &cur)
+	})
+	if uerr != nil {
+		p.Log.Warn("recording inbound outcome failed; will retry", "inboundMessageId", m.InboundMessageID, "err", uerr)
+		return jobs.Result{RetryAt: now.Add(time.Second)}
+	}
+	switch m.Status {
+	case StatusDelivered:
+		p.Metrics.delivered(m.DestinationNumber, now.Sub(m.ReceivedTimestamp))
+	case StatusFailed:
+		p.Metrics.failed(m.DestinationNumber)
+		p.Log.Info("inbound message failed", "inboundMessageId", m.InboundMessageID, "reason", m.Reason)
+	}
+	return res
+}
+
+// send delivers to the channel as the service principal, through the role
+// when one is configured.
+func (p *Pipeline) send(ctx context.Context, st *settings, m *InboundMessage) (published, contactID string, err error) {
+	condCtx := map[string]string{"aws:SourceAccount": m.Account, "aws:SourceArn": st.sourceArn}
+	caller := &duplex.Caller{Service: ServicePrincipal, ARN: ServicePrincipal, Context: condCtx}
+	if st.channelRole != "" {
+		if p.Roles == nil {
+			return "", "", errors.New("two-way channel role set, but IAM roles are not available")
+		}
+		c, why, err := p.Roles.AssumeRoleAsService(ctx, st.channelRole, ServicePrincipal, condCtx)
+		if err != nil {
+			if why != "" {
+				return "", "", fmt.Errorf("%s could not assume %s: %s", ServicePrincipal, st.channelRole, why)
+			}
+			return "", "", fmt.Errorf("%s could not assume %s: %v", ServicePrincipal, st.channelRole, err)
+		}
+		caller = c
+	}
+	cctx := duplex.WithCaller(ctx, caller)
+	kind, _ := smsvoice.ParseChannel(st.channelArn)
+	switch kind {
+	case smsvoice.ChannelSNS:
+		if p.Publish == nil {
+			return "", "", errors.New("SNS is not available")
+		}
+		id, err := p.Publish.Publish(cctx, st.channelArn, PayloadOf(m))
+		if err != nil {
+			return "", "", fmt.Errorf("publish to %s: %v", st.channelArn, err)
+		}
+		return id, "", nil
+	case smsvoice.ChannelConnect:
+		if p.Connect == nil {
+			return "", "", permanent{errors.New("the Amazon Connect destination is not available in this duplex version yet")}
+		}
+		id, err := p.Connect.Deliver(cctx, caller, m)
+		return "", id, err
+	}
+	return "", "", permanent{fmt.Errorf("two-way channel %q is not an SNS topic or Amazon Connect", st.channelArn)}
+}
+
+// Metrics of the inbound pipeline.
+type Metrics struct {
+	received_, delivered_, failed_, optOuts *prometheus.CounterVec
+	latency                                 prometheus.Histogram
+}
+
+// NewMetrics registers the pipeline's metrics.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		received_:  prometheus.NewCounterVec(prometheus.CounterOpts{Name: "duplex_inbound_received_total", Help: "Inbound messages accepted, by destination number."}, []string{"number"}),
+		delivered_: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "duplex_inbound_delivered_total", Help: "Inbound messages delivered to their two-way channel, by number."}, []string{"number"}),
+		failed_:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "duplex_inbound_failed_total", Help: "Inbound messages that failed for good, by number."}, []string{"number"}),
+		optOuts:    prometheus.NewCounterVec(prometheus.CounterOpts{Name: "duplex_inbound_opt_outs_total", Help: "Opt-outs by keyword, by number."}, []string{"number"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "duplex_inbound_delivery_seconds", Help: "Acceptance-to-delivery latency of inbound messages.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5, 30, 300}}),
+	}
+	reg.MustRegister(m.received_, m.delivered_, m.failed_, m.optOuts, m.latency)
+	return m
+}
+
+func (m *Metrics) received(n string) {
+	if m != nil {
+		m.received_.WithLabelValues(n).Inc()
+	}
+}
+func (m *Metrics) delivered(n string, d time.Duration) {
+	if m != nil {
+		m.delivered_.WithLabelValues(n).Inc()
+		m.latency.Observe(d.Seconds())
+	}
+}
+func (m *Metrics) failed(n string) {
+	if m != nil {
+		m.failed_.WithLabelValues(n).Inc()
+	}
+}
+func (m *Metrics) optOut(n string) {
+	if m != nil {
+		m.optOuts.WithLabelValues(n).Inc()
+	}
+}
