@@ -121,7 +121,6 @@ type call struct {
 	op    string
 	reqID string
 	start time.Time
-	json11 bool
 }
 
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -180,7 +180,7 @@ func (s *Store) migrate(ctx context.Context) error {
 
 type queries struct {
 	get, getForUpdate, count, insert, put, del, delPrefix, enqueue string
-	claim, complete, reschedule, nextDue                            string
+	claim, complete, reschedule, nextDue                           string
 }
 
 func buildQueries(d dialect) queries {
