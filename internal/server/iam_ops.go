@@ -2,16 +2,8 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"errors"
-	"fmt"
-	"io/fs"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/duplexsms/duplex"
@@ -30,11 +22,8 @@ func (s *Server) setupIdentity() error {
 	s.IAM = iam.New(s.Store)
 	s.Authz = &authz.Authorizer{Identities: s.IAM, Now: time.Now}
 	s.IAM.Authz = s.Authz
-	key, err := loadSTSKey(s.Config.Data)
-	if err != nil {
-		return err
-	}
-	s.STS, err = sts.New(s.Store, s.IAM, key)
+	var err error
+	s.STS, err = sts.New(s.Store, s.IAM, s.MasterKey)
 	if err != nil {
 		return err
 	}
@@ -69,45 +58,6 @@ func remoteIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// loadSTSKey reads the secret STS seals temporary credentials with from
-// sts.key in the data folder, generating it (32 random bytes, hex, mode
-// 0600) on first start.
-func loadSTSKey(dir string) ([]byte, error) {
-	path := filepath.Join(dir, "sts.key")
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("sts key: %w", err)
-	}
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		k := make([]byte, 32)
-		rand.Read(k)
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err == nil {
-			_, err = f.WriteString(hex.EncodeToString(k) + "\n")
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				os.Remove(path)
-				return nil, fmt.Errorf("sts key: %w", err)
-			}
-			return k, nil
-		}
-		if !errors.Is(err, fs.ErrExist) {
-			return nil, fmt.Errorf("sts key: %w", err)
-		}
-		b, err = os.ReadFile(path) // another process created it first
-	}
-	if err != nil {
-		return nil, fmt.Errorf("sts key: %w", err)
-	}
-	k, err := hex.DecodeString(strings.TrimSpace(string(b)))
-	if err != nil || len(k) != 32 {
-		return nil, fmt.Errorf("sts key: %s does not hold 32 hex-encoded bytes", path)
-	}
-	return k, nil
 }
 
 // iamOps maps the IAM operations duplex serves to the domain service.

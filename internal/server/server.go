@@ -16,14 +16,19 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/duplexsms/duplex/internal/authz"
 	"github.com/duplexsms/duplex/internal/awsmodel"
 	"github.com/duplexsms/duplex/internal/carrier"
 	"github.com/duplexsms/duplex/internal/config"
+	"github.com/duplexsms/duplex/internal/iam"
 	"github.com/duplexsms/duplex/internal/jobs"
+	"github.com/duplexsms/duplex/internal/kms"
 	"github.com/duplexsms/duplex/internal/sigv4"
 	"github.com/duplexsms/duplex/internal/smsvoice"
+	"github.com/duplexsms/duplex/internal/sns"
 	"github.com/duplexsms/duplex/internal/store"
 	"github.com/duplexsms/duplex/internal/store/sqlstore"
+	"github.com/duplexsms/duplex/internal/sts"
 	"github.com/duplexsms/duplex/internal/twoway"
 	"github.com/duplexsms/duplex/internal/wire"
 	"github.com/prometheus/client_golang/prometheus"
@@ -43,6 +48,13 @@ type Server struct {
 	API      *wire.Server
 	Inbound  *twoway.Pipeline
 	Carriers map[string]carrier.Carrier
+	KMS      *kms.Service
+	IAM      *iam.Service
+	STS      *sts.Service
+	SNS      *sns.Service
+	Authz    *authz.Authorizer
+	// MasterKey wraps KMS key material (and anything else kept sealed at rest).
+	MasterKey []byte
 
 	outRunner, inRunner *jobs.Runner
 
@@ -100,9 +112,27 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 	}
 	s.API.Register(&wire.Service{Scope: "sms-voice", Model: model, Protocol: wire.JSON,
 		ValidationCode: "ValidationException", Ops: smsVoiceOps(s.SMS)})
+	// One master key protects every secret at rest (KMS key material, STS
+	// session secrets, the SNS signing key); every node must share it.
+	if s.MasterKey, err = kms.LoadMasterKey(cfg.MasterKeyFile, cfg.Data, cfg.DatabaseURL == ""); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if err := s.setupIdentity(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	// Other services register here.
+	if err := s.setupKMS(); err != nil {
+		st.Close()
+		return nil, err
+	}
 
 	s.setupMessaging()
+	if err := s.setupSNS(); err != nil {
+		st.Close()
+		return nil, err
+	}
 
 	s.mux.HandleFunc("GET /healthz", s.healthz)
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.Registry, promhttp.HandlerOpts{}))
