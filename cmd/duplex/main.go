@@ -32,6 +32,15 @@ Usage:
                               inbound messages and their delivery state, one JSON object a line
   duplex inbound redrive ID... | --all-failed
                               deliver failed inbound messages again
+  duplex smsc [flags]         a standalone SMPP 3.4 SMSC simulator (SMPP on --addr, HTTP API on --http)
+  duplex smsc send --from E164 --to E164 --body TEXT
+                              the simulator delivers a mobile-originated message to the bound ESME
+  duplex smsc received [--to E164]
+                              what the simulator received from ESMEs, one JSON object a line
+  duplex smsc load --count N --from E164 --to E164 [--rate R]
+                              a burst of MOs through the running simulator; prints msgs/s, p50, p99
+  duplex smsc bench [--count N]
+                              benchmark an in-process duplex behind the simulator (MO and outbound)
   duplex version              print version and build info
 
 Client commands find the server with --endpoint URL or DUPLEX_ENDPOINT (default http://127.0.0.1:3875)
@@ -55,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return sim(args[1:], stdout, stderr)
 	case "inbound":
 		return inbound(args[1:], stdout, stderr)
+	case "smsc":
+		return smscCmd(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, versionString())
 		return 0

@@ -59,3 +59,10 @@ func (Simulator) Name() string { return "simulator" }
 func (Simulator) Send(_ context.Context, m Message) (Result, error) {
 	return Result{CarrierMessageID: "sim-" + m.ID, Delivered: true}, nil
 }
+
+// RejectedError is a message the carrier refused for good (an invalid
+// address, an unsupported message): sending it again cannot succeed, so
+// the dispatcher marks it FAILED instead of retrying.
+type RejectedError struct{ Reason string }
+
+func (e *RejectedError) Error() string { return "carrier rejected the message: " + e.Reason }

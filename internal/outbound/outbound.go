@@ -21,6 +21,9 @@ type Dispatcher struct {
 	Default  carrier.Carrier
 	Log      *slog.Logger
 	Now      func() time.Time
+	// Commit, when set, batches the status writes with other writes
+	// (groupcommit); default: one transaction each.
+	Commit func(ctx context.Context, fn func(store.Tx) error) error
 }
 
 // Handle is the jobs.Runner handler of the outbound queue.
@@ -45,6 +48,14 @@ func (d *Dispatcher) Handle(ctx context.Context, j store.Job) jobs.Result {
 		c = d.Default
 	}
 	res, err := c.Send(ctx, carrier.Message{ID: m.MessageID, From: m.OriginationNumber, To: m.DestinationNumber, Body: m.MessageBody, MediaURLs: m.MediaURLs})
+	// The carrier has decided; record it even when shutdown began meanwhile.
+	ctx = context.WithoutCancel(ctx)
+	var rej *carrier.RejectedError
+	if errors.As(err, &rej) {
+		d.Log.Info("carrier rejected message", "messageId", id, "carrier", c.Name(), "reason", rej.Reason)
+		d.update(ctx, id, smsvoice.StatusFailed, "", rej.Reason)
+		return jobs.Result{}
+	}
 	if err != nil {
 		backoff := time.Duration(1<<min(j.Attempts, 6)) * time.Second
 		d.Log.Warn("carrier send failed; will retry", "messageId", id, "carrier", c.Name(), "attempt", j.Attempts, "err", err)
@@ -59,11 +70,20 @@ func (d *Dispatcher) Handle(ctx context.Context, j store.Job) jobs.Result {
 }
 
 func (d *Dispatcher) update(ctx context.Context, id, status, carrierID, reason string) {
-	err := d.SMS.UpdateMessage(ctx, id, func(m *smsvoice.OutboundMessage) {
-		m.Status = status
+	update := d.SMS.UpdateMessage
+	if d.Commit != nil {
+		update = func(ctx context.Context, id string, fn func(*smsvoice.OutboundMessage)) error {
+			return d.Commit(ctx, func(tx store.Tx) error { return d.SMS.UpdateMessageTx(ctx, tx, id, fn) })
+		}
+	}
+	err := update(ctx, id, func(m *smsvoice.OutboundMessage) {
 		if carrierID != "" {
 			m.CarrierMessageID = carrierID
 		}
+		if status == smsvoice.StatusSent && (m.Status == smsvoice.StatusDelivered || m.Status == smsvoice.StatusFailed) {
+			return // a delivery receipt overtook the send's own bookkeeping
+		}
+		m.Status = status
 		m.StatusReason = reason
 	})
 	if err != nil {

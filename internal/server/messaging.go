@@ -10,27 +10,36 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/duplexsms/duplex"
 	"github.com/duplexsms/duplex/internal/carrier"
+	"github.com/duplexsms/duplex/internal/groupcommit"
 	"github.com/duplexsms/duplex/internal/jobs"
 	"github.com/duplexsms/duplex/internal/outbound"
 	"github.com/duplexsms/duplex/internal/smsvoice"
 	"github.com/duplexsms/duplex/internal/store"
+	"github.com/duplexsms/duplex/internal/sts"
 	"github.com/duplexsms/duplex/internal/twoway"
 	"github.com/google/uuid"
 )
 
 // setupMessaging builds the outbound dispatcher and the inbound pipeline,
-// their queue runners, and the simulator and operator endpoints.
-func (s *Server) setupMessaging() {
+// their queue runners, the SMPP carrier links, and the simulator and
+// operator endpoints.
+func (s *Server) setupMessaging() error {
 	host, _ := os.Hostname()
 	owner := host + "/" + uuid.NewString()[:8]
 	s.Carriers = map[string]carrier.Carrier{}
-	disp := &outbound.Dispatcher{SMS: s.SMS, Carriers: s.Carriers, Default: carrier.Simulator{}, Log: s.Log, Now: time.Now}
-	s.outRunner = &jobs.Runner{Queue: s.Store, Name: smsvoice.QueueOutbound, Owner: owner, Handle: disp.Handle, Log: s.Log, Concurrency: 16}
+	commit := &groupcommit.Committer{Store: s.Store}
+	disp := &outbound.Dispatcher{SMS: s.SMS, Carriers: s.Carriers, Default: carrier.Simulator{}, Log: s.Log, Now: time.Now,
+		Commit: commit.Update}
+	s.outRunner = &jobs.Runner{Queue: s.Store, Name: smsvoice.QueueOutbound, Owner: owner, Handle: disp.Handle, Log: s.Log, Concurrency: 64}
 	s.SMS.OnQueued = s.outRunner.Notify
 
 	s.Inbound = &twoway.Pipeline{Store: s.Store, SMS: s.SMS, Region: s.Config.Region, Log: s.Log, Now: time.Now,
-		RetryWindow: time.Hour, MaxBackoff: 5 * time.Minute, Metrics: twoway.NewMetrics(s.Registry)}
+		RetryWindow: time.Hour, MaxBackoff: 5 * time.Minute, Metrics: twoway.NewMetrics(s.Registry), Commit: commit.Update}
+	if s.STS != nil {
+		s.Inbound.Roles = roleAssumer{s.STS}
+	}
 	s.inRunner = &jobs.Runner{Queue: s.Store, Name: twoway.QueueInbound, Owner: owner, Handle: s.Inbound.Handle, Log: s.Log, Concurrency: 16}
 	s.Inbound.OnQueued = s.inRunner.Notify
 	s.Background(s.outRunner.Run)
@@ -41,6 +50,7 @@ func (s *Server) setupMessaging() {
 	s.mux.HandleFunc("GET /_duplex/inbound", s.inboundList)
 	s.mux.HandleFunc("POST /_duplex/inbound/redrive", s.inboundRedrive)
 	s.mux.HandleFunc("GET /_duplex/messages/{id}", s.message)
+	return s.setupSMPP(disp, commit)
 }
 
 type jsonError struct {
@@ -199,12 +209,8 @@ func (s *Server) inboundRedrive(w http.ResponseWriter, r *http.Request) {
 				return
 			}
 		}
-		if in.AllFailed {
-			fail(w, http.StatusBadRequest, "BadRequest", "allFailed is for operators of the whole server; list IDs instead")
-			return
-		}
 	}
-	done, err := s.Inbound.Redrive(r.Context(), in.InboundMessageIDs, in.AllFailed)
+	done, err := s.Inbound.Redrive(r.Context(), in.InboundMessageIDs, in.AllFailed, account)
 	if errors.Is(err, store.ErrNotFound) {
 		fail(w, http.StatusNotFound, "NotFound", err.Error())
 		return
@@ -236,4 +242,14 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, m)
 }
 
-var _ = context.Background
+// roleAssumer lets the inbound pipeline assume a two-way channel role as
+// the service principal, returning the policy explanation on refusal.
+type roleAssumer struct{ sts *sts.Service }
+
+func (r roleAssumer) AssumeRoleAsService(ctx context.Context, roleArn, principal string, condCtx map[string]string) (*duplex.Caller, string, error) {
+	c, d, err := r.sts.AssumeRoleAsService(ctx, roleArn, principal, condCtx)
+	if err != nil {
+		return nil, d.Explanation, err
+	}
+	return c, "", nil
+}

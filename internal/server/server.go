@@ -128,8 +128,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, err
 	}
 
-	s.setupMessaging()
+	if err := s.setupMessaging(); err != nil {
+		st.Close()
+		return nil, err
+	}
 	if err := s.setupSNS(); err != nil {
+		st.Close()
+		return nil, err
+	}
+	s.SMS.Channels = channelChecker{s.SNS}
+	if err := s.setupConsole(); err != nil {
 		st.Close()
 		return nil, err
 	}

@@ -60,28 +60,22 @@ func EncodeGSM(body string) ([]byte, bool) {
 	return out, true
 }
 
-// DecodeGSM turns unpacked septets back into text.
+// DecodeGSM turns unpacked septets back into text. An escape code the
+// extension table does not assign reads as a space.
 func DecodeGSM(septets []byte) string {
-	basic := []rune(gsmBasic)
-	var out []rune
+	out := make([]rune, 0, len(septets))
 	for i := 0; i < len(septets); i++ {
 		c := septets[i] & 0x7f
 		if c == 0x1b && i+1 < len(septets) {
 			i++
-			found := false
-			for r, e := range gsmExt {
-				if e == septets[i] {
-					out = append(out, r)
-					found = true
-					break
-				}
+			r := gsmExtDecode[septets[i]&0x7f]
+			if r == 0 {
+				r = ' '
 			}
-			if !found {
-				out = append(out, ' ')
-			}
+			out = append(out, r)
 			continue
 		}
-		out = append(out, basic[c])
+		out = append(out, gsmDecode[c])
 	}
 	return string(out)
 }

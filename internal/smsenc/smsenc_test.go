@@ -46,3 +46,31 @@ func TestGSMRoundTrip(t *testing.T) {
 		t.Fatal("Cyrillic accepted as GSM")
 	}
 }
+
+func TestSplit(t *testing.T) {
+	enc, parts := Split(strings.Repeat("a", 160))
+	if enc != GSM7 || len(parts) != 1 {
+		t.Fatalf("%s %d", enc, len(parts))
+	}
+	// An escape sequence is never cut: 152 'a' then '€' (ESC 0x65).
+	_, parts = Split(strings.Repeat("a", 152) + "€" + strings.Repeat("b", 20))
+	if len(parts) != 2 || len(parts[0]) != 152 || !strings.HasPrefix(DecodeGSM(parts[1]), "€") {
+		t.Fatalf("parts %d, first %d", len(parts), len(parts[0]))
+	}
+	// A surrogate pair is never cut: 66 'ж' then an emoji.
+	body := strings.Repeat("ж", 66) + "😀" + strings.Repeat("ж", 10)
+	enc, parts = Split(body)
+	if enc != UCS2 || len(parts) != 2 || len(parts[0]) != 132 {
+		t.Fatalf("%s parts %d first %d", enc, len(parts), len(parts[0]))
+	}
+	var all []byte
+	for _, p := range parts {
+		all = append(all, p...)
+	}
+	if DecodeUCS2(all) != body {
+		t.Fatal("UCS-2 round trip")
+	}
+	if got, _ := EncodeLatin1("é½"); DecodeLatin1(got) != "é½" {
+		t.Fatal("Latin-1 round trip")
+	}
+}

@@ -90,6 +90,10 @@ func (s *Service) PutKeyword(ctx context.Context, in *PutKeywordInput) (*Keyword
 		}
 		kid := keywordID(id, kw.Keyword)
 		if cur, err := load[Keyword](ctx, tx, account, kindKeyword, kid); err == nil {
+			if in.KeywordAction == nil {
+				// A new message for an existing keyword keeps its action.
+				kw.KeywordAction = cur.KeywordAction
+			}
 			// The built-in keywords keep their actions: STOP always opts out.
 			if isDefaultKeyword(cur.Keyword) && cur.KeywordAction != kw.KeywordAction {
 				return duplex.Conflict("KEYWORD_MISMATCH", "keyword", kw.Keyword,

@@ -113,96 +113,131 @@ func (s *Service) RequestPhoneNumber(ctx context.Context, in *RequestPhoneNumber
 		}
 	}
 	var out *PhoneNumber
-	err = s.Store.Update(ctx, func(tx store.Tx) error {
-		if _, err := tx.Get(ctx, account, kindOptOutList, listName); err != nil {
-			return notFoundOr(err, "opt-out-list", listName)
+	// A concurrent request may take the number this one picked (PostgreSQL
+	// runs such transactions in parallel): the index insert then finds it
+	// taken and the transaction is tried again with the next free number.
+	for attempt := 0; ; attempt++ {
+		err = s.Store.Update(ctx, func(tx store.Tx) error { return s.requestTx(ctx, tx, account, listName, c, in, &out) })
+		if !errors.Is(err, errNumberTaken) || attempt == 20 {
+			break
 		}
-		n, err := tx.Count(ctx, account, kindNumber, "")
-		if err != nil {
-			return err
-		}
-		if int64(n) >= s.Limits.PhoneNumbers {
-			return duplex.QuotaExceeded("PHONE_NUMBERS_PER_ACCOUNT", "The account has reached its phone number quota.")
-		}
-		var pool *Pool
-		if in.PoolId != nil {
-			pid, err := s.resolve(account, "pool", *in.PoolId)
-			if err != nil {
-				return err
-			}
-			if pool, err = load[Pool](ctx, tx, account, kindPool, pid); err != nil {
-				return notFoundOr(err, "pool", *in.PoolId)
-			}
-			if pool.Info.MessageType != in.MessageType {
-				return duplex.Conflict("MESSAGE_TYPE_MISMATCH", "pool", pid, "The pool's message type differs from the requested number's.")
-			}
-			if pool.Info.OptOutListName != listName {
-				return duplex.Conflict("OPT_OUT_LIST_MISMATCH", "pool", pid, "The pool's opt-out list differs from the requested number's.")
-			}
-		}
-		e164, carrier, caps, err := s.allocate(ctx, tx, account, in.IsoCountryCode, in.NumberType, c)
-		if err != nil {
-			return err
-		}
-		if caps == nil {
-			caps = in.NumberCapabilities
-		} else {
-			for _, want := range in.NumberCapabilities {
-				if !slices.Contains(caps, want) {
-					return duplex.Conflict("NUMBER_CAPABILITIES_MISMATCH", "phone-number", e164, "No number in inventory has the requested capabilities.")
-				}
-			}
-		}
-		id := newID("phone-")
-		out = &PhoneNumber{Carrier: carrier, Tags: in.Tags, Info: PhoneNumberInfo{
-			PhoneNumberArn: s.arn(account, "phone-number/"+id), PhoneNumberId: id, PhoneNumber: e164,
-			Status: "ACTIVE", IsoCountryCode: in.IsoCountryCode, MessageType: in.MessageType,
-			NumberCapabilities: caps, NumberType: in.NumberType, MonthlyLeasingPrice: monthlyPrice[in.NumberType],
-			OptOutListName: listName, InternationalSendingEnabled: boolv(in.InternationalSendingEnabled),
-			DeletionProtectionEnabled: boolv(in.DeletionProtectionEnabled), CreatedTimestamp: s.Now().UTC().Truncate(time.Millisecond),
-		}}
-		if in.RegistrationId != nil {
-			out.Info.RegistrationId = *in.RegistrationId
-		}
-		if pool != nil {
-			out.Info.PoolId = pool.Info.PoolId
-			out.Info.TwoWayEnabled = pool.Info.TwoWayEnabled
-			out.Info.SelfManagedOptOutsEnabled = pool.Info.SelfManagedOptOutsEnabled
-		}
-		if err := save(ctx, tx, "", kindNumberIndex, e164, numberIndex{Account: account, ID: id}, true); err != nil {
-			return err
-		}
-		if err := save(ctx, tx, account, kindNumber, id, out, true); err != nil {
-			return err
-		}
-		if err := s.putDefaultKeywords(ctx, tx, account, id); err != nil {
-			return err
-		}
-		if in.ClientToken != nil {
-			return s.rememberToken(ctx, tx, account, "RequestPhoneNumber", *in.ClientToken, id)
-		}
-		return nil
-	})
+	}
 	if err != nil {
 		return nil, internal(err)
 	}
 	return &RequestPhoneNumberOutput{PhoneNumberInfo: out.Info, Tags: out.Tags}, nil
 }
 
+// errNumberTaken means a concurrent transaction took the number picked.
+var errNumberTaken = errors.New("smsvoice: number taken concurrently")
+
+func (s *Service) requestTx(ctx context.Context, tx store.Tx, account, listName string, c country, in *RequestPhoneNumberInput, res **PhoneNumber) error {
+	if _, err := tx.Get(ctx, account, kindOptOutList, listName); err != nil {
+		return notFoundOr(err, "opt-out-list", listName)
+	}
+	n, err := tx.Count(ctx, account, kindNumber, "")
+	if err != nil {
+		return err
+	}
+	if int64(n) >= s.Limits.PhoneNumbers {
+		return duplex.QuotaExceeded("PHONE_NUMBERS_PER_ACCOUNT", "The account has reached its phone number quota.")
+	}
+	var pool *Pool
+	if in.PoolId != nil {
+		pid, err := s.resolve(account, "pool", *in.PoolId)
+		if err != nil {
+			return err
+		}
+		if pool, err = load[Pool](ctx, tx, account, kindPool, pid); err != nil {
+			return notFoundOr(err, "pool", *in.PoolId)
+		}
+		if pool.Info.MessageType != in.MessageType {
+			return duplex.Conflict("MESSAGE_TYPE_MISMATCH", "pool", pid, "The pool's message type differs from the requested number's.")
+		}
+		if pool.Info.OptOutListName != listName {
+			return duplex.Conflict("OPT_OUT_LIST_MISMATCH", "pool", pid, "The pool's opt-out list differs from the requested number's.")
+		}
+	}
+	e164, carrier, caps, err := s.allocate(ctx, tx, in.IsoCountryCode, in.NumberType, in.NumberCapabilities, c)
+	if err != nil {
+		return err
+	}
+	if len(caps) == 0 {
+		caps = in.NumberCapabilities
+	}
+	id := newID("phone-")
+	out := &PhoneNumber{Carrier: carrier, Tags: in.Tags, Info: PhoneNumberInfo{
+		PhoneNumberArn: s.arn(account, "phone-number/"+id), PhoneNumberId: id, PhoneNumber: e164,
+		Status: "ACTIVE", IsoCountryCode: in.IsoCountryCode, MessageType: in.MessageType,
+		NumberCapabilities: caps, NumberType: in.NumberType, MonthlyLeasingPrice: monthlyPrice[in.NumberType],
+		OptOutListName: listName, InternationalSendingEnabled: boolv(in.InternationalSendingEnabled),
+		DeletionProtectionEnabled: boolv(in.DeletionProtectionEnabled), CreatedTimestamp: s.Now().UTC().Truncate(time.Millisecond),
+	}}
+	if in.RegistrationId != nil {
+		out.Info.RegistrationId = *in.RegistrationId
+	}
+	if pool != nil {
+		out.Info.PoolId = pool.Info.PoolId
+		out.Info.TwoWayEnabled = pool.Info.TwoWayEnabled
+		out.Info.TwoWayChannelArn = pool.Info.TwoWayChannelArn
+		out.Info.TwoWayChannelRole = pool.Info.TwoWayChannelRole
+		out.Info.SelfManagedOptOutsEnabled = pool.Info.SelfManagedOptOutsEnabled
+		// The pool lists its members (ListPoolOriginationIdentities,
+		// DeletePool, LAST_PHONE_NUMBER) from its member records.
+		members, err := tx.Count(ctx, account, kindPoolMember, pool.Info.PoolId+"/")
+		if err != nil {
+			return err
+		}
+		if int64(members) >= s.Limits.OriginationsPerPool {
+			return duplex.QuotaExceeded("ORIGINATION_IDENTITIES_PER_POOL", "The pool has reached its origination identity quota.")
+		}
+		if err := tx.Insert(ctx, store.Record{Account: account, Kind: kindPoolMember, ID: pool.Info.PoolId + "/" + id, Data: []byte("{}")}); err != nil {
+			return err
+		}
+	}
+	if err := save(ctx, tx, "", kindNumberIndex, e164, numberIndex{Account: account, ID: id}, true); errors.Is(err, store.ErrExists) {
+		return errNumberTaken
+	} else if err != nil {
+		return err
+	}
+	if err := save(ctx, tx, account, kindNumber, id, out, true); err != nil {
+		return err
+	}
+	if err := s.putDefaultKeywords(ctx, tx, account, id); err != nil {
+		return err
+	}
+	*res = out
+	if in.ClientToken != nil {
+		return s.rememberToken(ctx, tx, account, "RequestPhoneNumber", *in.ClientToken, id)
+	}
+	return nil
+}
+
 // allocate picks a free number: from the configured inventory when it has
-// any for this country and type, else from the built-in simulator range.
-func (s *Service) allocate(ctx context.Context, tx store.Tx, account, iso, typ string, c country) (e164, carrier string, caps []string, err error) {
-	configured := false
+// any for this country and type (the first free one that has every wanted
+// capability; one configured without capabilities has any), else from the
+// built-in simulator range.
+func (s *Service) allocate(ctx context.Context, tx store.Tx, iso, typ string, want []string, c country) (e164, carrier string, caps []string, err error) {
+	configured, free := false, false
 	for _, n := range s.Inventory {
 		if n.Country != iso || n.Type != typ {
 			continue
 		}
 		configured = true
-		if _, err := tx.Get(ctx, "", kindNumberIndex, n.Number); errors.Is(err, store.ErrNotFound) {
-			return n.Number, n.Carrier, n.Capabilities, nil
-		} else if err != nil {
+		if _, err := tx.Get(ctx, "", kindNumberIndex, n.Number); err == nil {
+			continue
+		} else if !errors.Is(err, store.ErrNotFound) {
 			return "", "", nil, err
 		}
+		free = true
+		if len(n.Capabilities) > 0 && slices.ContainsFunc(want, func(w string) bool { return !slices.Contains(n.Capabilities, w) }) {
+			continue
+		}
+		return n.Number, n.Carrier, n.Capabilities, nil
+	}
+	if free {
+		return "", "", nil, duplex.Conflict("NUMBER_CAPABILITIES_MISMATCH", "", "",
+			fmt.Sprintf("No free %s %s number in the inventory has the capabilities %v.", iso, typ, want))
 	}
 	if configured {
 		return "", "", nil, duplex.QuotaExceeded("PHONE_NUMBERS_PER_ACCOUNT", fmt.Sprintf("No %s numbers left in the %s inventory.", typ, iso))
@@ -301,20 +336,23 @@ func (s *Service) DescribePhoneNumbers(ctx context.Context, in *DescribePhoneNum
 	if err != nil {
 		return nil, err
 	}
+	kept := map[string]PhoneNumberInfo{} // decoded once
 	recs, next, err := scan(ctx, s.Store, account, kindNumber, "", after, pageSize(in.MaxResults, DefaultPageSize), func(r store.Record) (bool, error) {
 		var n PhoneNumber
 		if err := json.Unmarshal(r.Data, &n); err != nil {
 			return false, err
 		}
-		return match(&n.Info), nil
+		if !match(&n.Info) {
+			return false, nil
+		}
+		kept[r.ID] = n.Info
+		return true, nil
 	})
 	if err != nil {
 		return nil, internal(err)
 	}
 	for _, r := range recs {
-		var n PhoneNumber
-		json.Unmarshal(r.Data, &n)
-		out.PhoneNumbers = append(out.PhoneNumbers, n.Info)
+		out.PhoneNumbers = append(out.PhoneNumbers, kept[r.ID])
 	}
 	if next != "" {
 		out.NextToken = encodeToken(next)

@@ -493,7 +493,7 @@ func (s *Service) associate(ctx context.Context, in *AssociationInput, add bool)
 			}
 		}
 		out = AssociationOutput{PoolArn: p.Info.PoolArn, PoolId: pid, OriginationIdentityArn: n.Info.PhoneNumberArn,
-			OriginationIdentity: n.Info.PhoneNumber, IsoCountryCode: n.Info.IsoCountryCode}
+			OriginationIdentity: n.Info.PhoneNumberId, IsoCountryCode: n.Info.IsoCountryCode}
 		return save(ctx, tx, account, kindNumber, nid, n, false)
 	})
 	if err != nil {

@@ -186,10 +186,9 @@ func pageSize(max *int32, def int) int {
 // from ("" when the walk reached the end).
 func scan(ctx context.Context, r store.Reader, account, kind, prefix, after string, want int, keep func(store.Record) (bool, error)) ([]store.Record, string, error) {
 	var out []store.Record
+	// The first batch is the page plus one (a page without filters needs no
+	// more); later batches grow, for filters that skip many records.
 	batch := want + 1
-	if batch < 100 {
-		batch = 100
-	}
 	for {
 		recs, err := r.List(ctx, store.Query{Account: account, Kind: kind, Prefix: prefix, After: after, Limit: batch})
 		if err != nil {
@@ -213,6 +212,7 @@ func scan(ctx context.Context, r store.Reader, account, kind, prefix, after stri
 			return out, "", nil
 		}
 		after = recs[len(recs)-1].ID
+		batch = min(batch*4, 1000)
 	}
 }
 

@@ -15,7 +15,16 @@ const maxTags = 200
 func (s *Service) taggable(ctx context.Context, r store.Reader, account, arn string) (kind, id string, doc any, tags *[]Tag, err error) {
 	prefix := s.arn(account, "")
 	if !strings.HasPrefix(arn, prefix) {
-		return "", "", nil, nil, duplex.NotFound("account", arn)
+		// Another account's or region's resource is never found; it is
+		// reported with its own resource type.
+		parts := strings.SplitN(arn, ":", 6)
+		if len(parts) == 6 && parts[0] == "arn" && parts[2] == "sms-voice" {
+			if typ, _, _ := strings.Cut(parts[5], "/"); typ == "phone-number" || typ == "pool" || typ == "opt-out-list" {
+				return "", "", nil, nil, duplex.NotFound(typ, arn)
+			}
+		}
+		return "", "", nil, nil, duplex.Validation("INVALID_ARN", arn+" does not name a taggable resource",
+			duplex.FieldError{Name: "ResourceArn", Message: "not a taggable resource"})
 	}
 	typ, rid, _ := strings.Cut(strings.TrimPrefix(arn, prefix), "/")
 	switch typ {

@@ -93,3 +93,13 @@ type Store interface {
 	Update(ctx context.Context, fn func(Tx) error) error
 	Close() error
 }
+
+// BatchQueue is an optional extension of Queue for workers that finish many
+// jobs a second: it completes a batch in one transaction. Workers use it
+// when the store implements it and fall back to Complete otherwise.
+type BatchQueue interface {
+	// CompleteBatch removes each job whose owner still holds it (jobs whose
+	// lease was lost are skipped, as Complete's ErrLeaseLost) and returns
+	// how many were removed.
+	CompleteBatch(ctx context.Context, jobs []Job) (int, error)
+}

@@ -107,6 +107,10 @@ type Pipeline struct {
 	// OnQueued wakes the inbound worker after Receive.
 	OnQueued func()
 	Metrics  *Metrics
+	// Commit, when set, runs Receive's write instead of Store.Update (a
+	// groupcommit.Committer shares one transaction among concurrent
+	// receives; Receive still returns only once its message is durable).
+	Commit func(ctx context.Context, fn func(store.Tx) error) error
 }
 
 // ErrUnknownNumber means no account holds the destination number.
@@ -132,7 +136,11 @@ func (p *Pipeline) Receive(ctx context.Context, in carrier.Inbound) (string, err
 		Carrier: in.Carrier, CarrierID: in.CarrierID,
 	}
 	b, _ := json.Marshal(m)
-	err = p.Store.Update(ctx, func(tx store.Tx) error {
+	update := p.Store.Update
+	if p.Commit != nil {
+		update = p.Commit
+	}
+	err = update(ctx, func(tx store.Tx) error {
 		if err := tx.Insert(ctx, store.Record{Kind: KindInbound, ID: m.InboundMessageID, Data: b}); err != nil {
 			return err
 		}
@@ -201,14 +209,18 @@ func (p *Pipeline) List(ctx context.Context, status, dest string, limit int) ([]
 
 // Redrive queues messages for delivery again (after their cause is fixed).
 // It returns the IDs it requeued; delivered messages are left alone.
-func (p *Pipeline) Redrive(ctx context.Context, ids []string, allFailed bool) ([]string, error) {
+// With allFailed, every FAILED message of account ("" = every account) is
+// requeued as well.
+func (p *Pipeline) Redrive(ctx context.Context, ids []string, allFailed bool, account string) ([]string, error) {
 	if allFailed {
 		failed, err := p.List(ctx, StatusFailed, "", 1<<30)
 		if err != nil {
 			return nil, err
 		}
 		for _, m := range failed {
-			ids = append(ids, m.InboundMessageID)
+			if account == "" || m.Account == account {
+				ids = append(ids, m.InboundMessageID)
+			}
 		}
 	}
 	var done []string

@@ -223,6 +223,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, c, e)
 		return
 	}
+	pruneInput(c.svc.Model, c.op, input)
 	raw, err := json.Marshal(input)
 	if err != nil {
 		s.fail(w, c, duplex.Internal(internalCode(c.svc), err))

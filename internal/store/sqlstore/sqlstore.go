@@ -41,6 +41,8 @@ type Store struct {
 	r   *sql.DB // reads (SQLite: a pool of read-only connections; PostgreSQL: same as w)
 	now func() time.Time
 	q   queries
+	// rs and ws prepare queries on r and w (SQLite only; nil otherwise).
+	rs, ws *stmtCache
 }
 
 // Option configures a Store.
@@ -56,7 +58,10 @@ func OpenSQLite(ctx context.Context, dir string, opts ...Option) (*Store, error)
 	}
 	path := filepath.Join(dir, "duplex.db")
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
-		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)"
+		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" +
+		// Read pages through a shared memory map instead of a read(2)
+		// per page miss of each connection's small page cache.
+		"&_pragma=mmap_size(1073741824)"
 	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
@@ -72,7 +77,7 @@ func OpenSQLite(ctx context.Context, dir string, opts ...Option) (*Store, error)
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
 	r.SetConnMaxLifetime(0)
-	s := &Store{d: sqlite, w: w, r: r, now: time.Now}
+	s := &Store{d: sqlite, w: w, r: r, now: time.Now, rs: newStmtCache(r), ws: newStmtCache(w)}
 	return s.init(ctx, opts)
 }
 
@@ -101,11 +106,22 @@ func (s *Store) init(ctx context.Context, opts []Option) (*Store, error) {
 		s.Close()
 		return nil, err
 	}
+	if s.ws != nil {
+		q := s.q
+		if err := s.ws.prepareFixed(ctx, q.getForUpdate, q.count, q.insert, q.put, q.del, q.delPrefix, q.enqueue); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("prepare: %w", err)
+		}
+	}
 	return s, nil
 }
 
 // Close closes the database handles.
 func (s *Store) Close() error {
+	if s.rs != nil {
+		s.rs.close()
+		s.ws.close()
+	}
 	err := s.w.Close()
 	if s.r != s.w {
 		if e := s.r.Close(); err == nil {
@@ -300,17 +316,17 @@ func count(ctx context.Context, db querier, q, account, kind, prefix string) (in
 
 // Get reads one record.
 func (s *Store) Get(ctx context.Context, account, kind, id string) (store.Record, error) {
-	return get(ctx, s.r, s.q.get, account, kind, id)
+	return get(ctx, s.reader(), s.q.get, account, kind, id)
 }
 
 // List reads records in ID order.
 func (s *Store) List(ctx context.Context, q store.Query) ([]store.Record, error) {
-	return list(ctx, s.d, s.r, q)
+	return list(ctx, s.d, s.reader(), q)
 }
 
 // Count counts records whose ID has a prefix.
 func (s *Store) Count(ctx context.Context, account, kind, prefix string) (int, error) {
-	return count(ctx, s.r, s.q.count, account, kind, prefix)
+	return count(ctx, s.reader(), s.q.count, account, kind, prefix)
 }
 
 // Update runs fn in a transaction.
@@ -319,7 +335,10 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
-	t := &tx{s: s, tx: sqltx, now: s.now().UnixMilli()}
+	t := &tx{s: s, tx: sqltx, q: sqltx, now: s.now().UnixMilli()}
+	if s.ws != nil {
+		t.q = cachedTx{tx: sqltx, c: s.ws}
+	}
 	if err := fn(t); err != nil {
 		sqltx.Rollback()
 		return err
@@ -333,23 +352,32 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 type tx struct {
 	s   *Store
 	tx  *sql.Tx
+	q   querier // tx, through prepared statements where the store has them
 	now int64
 }
 
+// reader is the querier for reads outside transactions.
+func (s *Store) reader() querier {
+	if s.rs != nil {
+		return cachedDB{s.rs}
+	}
+	return s.r
+}
+
 func (t *tx) Get(ctx context.Context, account, kind, id string) (store.Record, error) {
-	return get(ctx, t.tx, t.s.q.getForUpdate, account, kind, id)
+	return get(ctx, t.q, t.s.q.getForUpdate, account, kind, id)
 }
 
 func (t *tx) List(ctx context.Context, q store.Query) ([]store.Record, error) {
-	return list(ctx, t.s.d, t.tx, q)
+	return list(ctx, t.s.d, t.q, q)
 }
 
 func (t *tx) Count(ctx context.Context, account, kind, prefix string) (int, error) {
-	return count(ctx, t.tx, t.s.q.count, account, kind, prefix)
+	return count(ctx, t.q, t.s.q.count, account, kind, prefix)
 }
 
 func (t *tx) Insert(ctx context.Context, r store.Record) error {
-	res, err := t.tx.ExecContext(ctx, t.s.q.insert, r.Account, r.Kind, r.ID, r.Data, t.stamp(r.Created), t.now)
+	res, err := t.q.ExecContext(ctx, t.s.q.insert, r.Account, r.Kind, r.ID, r.Data, t.stamp(r.Created), t.now)
 	if err != nil {
 		return fmt.Errorf("insert %s %s: %w", r.Kind, r.ID, err)
 	}
@@ -360,7 +388,7 @@ func (t *tx) Insert(ctx context.Context, r store.Record) error {
 }
 
 func (t *tx) Put(ctx context.Context, r store.Record) error {
-	if _, err := t.tx.ExecContext(ctx, t.s.q.put, r.Account, r.Kind, r.ID, r.Data, t.stamp(r.Created), t.now); err != nil {
+	if _, err := t.q.ExecContext(ctx, t.s.q.put, r.Account, r.Kind, r.ID, r.Data, t.stamp(r.Created), t.now); err != nil {
 		return fmt.Errorf("put %s %s: %w", r.Kind, r.ID, err)
 	}
 	return nil
@@ -374,7 +402,7 @@ func (t *tx) stamp(c time.Time) int64 {
 }
 
 func (t *tx) Delete(ctx context.Context, account, kind, id string) error {
-	res, err := t.tx.ExecContext(ctx, t.s.q.del, account, kind, id)
+	res, err := t.q.ExecContext(ctx, t.s.q.del, account, kind, id)
 	if err != nil {
 		return fmt.Errorf("delete %s %s: %w", kind, id, err)
 	}
@@ -385,7 +413,7 @@ func (t *tx) Delete(ctx context.Context, account, kind, id string) error {
 }
 
 func (t *tx) DeletePrefix(ctx context.Context, account, kind, prefix string) (int, error) {
-	res, err := t.tx.ExecContext(ctx, t.s.q.delPrefix, account, kind, prefix, prefixEnd(prefix))
+	res, err := t.q.ExecContext(ctx, t.s.q.delPrefix, account, kind, prefix, prefixEnd(prefix))
 	if err != nil {
 		return 0, fmt.Errorf("delete %s %s*: %w", kind, prefix, err)
 	}
@@ -398,7 +426,7 @@ func (t *tx) Enqueue(ctx context.Context, j store.Job) error {
 	if j.Due.IsZero() {
 		due = t.now
 	}
-	if _, err := t.tx.ExecContext(ctx, t.s.q.enqueue, j.Queue, j.ID, due, j.Attempts, j.Payload, t.now); err != nil {
+	if _, err := t.q.ExecContext(ctx, t.s.q.enqueue, j.Queue, j.ID, due, j.Attempts, j.Payload, t.now); err != nil {
 		return fmt.Errorf("enqueue %s %s: %w", j.Queue, j.ID, err)
 	}
 	return nil

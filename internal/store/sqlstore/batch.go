@@ -1,0 +1,43 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/duplexsms/duplex/internal/store"
+)
+
+// CompleteBatch deletes finished jobs in one transaction; jobs whose owner
+// no longer holds them are skipped.
+func (s *Store) CompleteBatch(ctx context.Context, jobs []store.Job) (int, error) {
+	if len(jobs) == 0 {
+		return 0, nil
+	}
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("complete batch: begin: %w", err)
+	}
+	stmt, err := tx.PrepareContext(ctx, s.q.complete)
+	if err != nil {
+		tx.Rollback()
+		return 0, fmt.Errorf("complete batch: %w", err)
+	}
+	defer stmt.Close()
+	n := 0
+	for _, j := range jobs {
+		res, err := stmt.ExecContext(ctx, j.Queue, j.ID, j.Owner)
+		if err != nil {
+			tx.Rollback()
+			return 0, fmt.Errorf("complete %s %s: %w", j.Queue, j.ID, err)
+		}
+		if k, _ := res.RowsAffected(); k > 0 {
+			n++
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("complete batch: commit: %w", err)
+	}
+	return n, nil
+}
+
+var _ store.BatchQueue = (*Store)(nil)
