@@ -6,8 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/duplexsms/duplex/internal/client"
@@ -92,8 +95,28 @@ func sim(args []string, stdout, stderr io.Writer) int {
 		}
 		printLines(stdout, out.Messages)
 		return 0
+	case "subscriber":
+		fs := flag.NewFlagSet("duplex sim subscriber", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		addr := fs.String("addr", "127.0.0.1:8089", "address to listen on; subscribe http://ADDR/ to a topic")
+		if err := fs.Parse(args[1:]); err != nil {
+			return 2
+		}
+		ln, err := net.Listen("tcp", *addr)
+		if err != nil {
+			fmt.Fprintf(stderr, "duplex sim subscriber: %v\n", err)
+			return 1
+		}
+		fmt.Fprintf(stderr, "listening on http://%s/ — confirms subscriptions, prints each notification's Message\n", ln.Addr())
+		sctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		if err := (&client.Subscriber{Out: stdout, Log: stderr}).Serve(sctx, ln); err != nil {
+			fmt.Fprintf(stderr, "duplex sim subscriber: %v\n", err)
+			return 1
+		}
+		return 0
 	}
-	fmt.Fprintf(stderr, "duplex sim: unknown command %q (send, outbox)\n", args[0])
+	fmt.Fprintf(stderr, "duplex sim: unknown command %q (send, outbox, subscriber)\n", args[0])
 	return 2
 }
 

@@ -28,6 +28,8 @@ Usage:
                               a customer's text arrives at one of your numbers; prints the inboundMessageId
   duplex sim outbox [--to E164]
                               what duplex sent to customers, newest first, one JSON object a line
+  duplex sim subscriber [--addr 127.0.0.1:8089]
+                              an SNS HTTP endpoint for development: confirms, prints notifications
   duplex inbound list [--status S] [--number E164]
                               inbound messages and their delivery state, one JSON object a line
   duplex inbound redrive ID... | --all-failed
