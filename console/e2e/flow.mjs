@@ -114,6 +114,17 @@ try {
   await page.getByRole("link", { name: "Edit settings" }).click();
   await shot("edit-settings");
 
+  // Enabling two-way without a destination: the API's validation error
+  // appears next to the Incoming messages destination dropdown.
+  await page.getByLabel("Enable two-way message").check();
+  await page.getByLabel("Amazon SNS", { exact: true }).check();
+  await page.getByLabel("Existing Amazon SNS topic").check();
+  await page.getByLabel("Use Amazon SNS topic policies").check();
+  await page.getByRole("button", { name: "Save changes" }).click();
+  await page.locator("#err-TwoWayChannelArn", { hasText: "required when TwoWayEnabled is true" }).waitFor();
+  expect(await page.getByLabel("Incoming messages destination").getAttribute("aria-invalid") === "true", "dropdown marked invalid");
+  await shot("edit-settings-validation-error");
+
   // Enable two-way message → Amazon SNS → New Amazon SNS topic → Use
   // Amazon SNS topic policies → Save changes.
   await page.getByLabel("Enable two-way message").check();
@@ -210,7 +221,7 @@ try {
   await shot("simulator-stop-reply");
   await openNumber(number);
   await tabs().getByRole("link", { name: "Opt-outs" }).click();
-  await page.getByRole("cell", { name: customer }).waitFor();
+  await page.getByRole("cell", { name: customer, exact: true }).waitFor();
   await shot("opt-outs");
   await page.getByRole("button", { name: `Remove ${customer} from the opt-out list` }).click();
   await page.getByText("The number was removed from the opt-out list.").waitFor();
@@ -220,7 +231,7 @@ try {
   await page.getByLabel("Keyword", { exact: true }).fill("hours");
   await page.getByLabel("Response message").fill("We are open 9 to 5.");
   await page.getByRole("button", { name: "Save keyword" }).click();
-  await page.getByRole("cell", { name: "HOURS" }).waitFor();
+  await page.getByRole("cell", { name: "HOURS", exact: true }).waitFor();
   await shot("keywords");
   await page.getByRole("button", { name: "Delete keyword HOURS" }).click();
   await page.getByText("Keyword deleted.").waitFor();

@@ -101,8 +101,11 @@ func (p *problems) addError(err error, names map[string]string) {
 		}
 		if form, ok := names[member]; ok && form != "" {
 			msg := f.Message
-			if msg == "" {
+			switch msg {
+			case "":
 				msg = e.Message
+			case "Member must not be null":
+				msg = "Required."
 			}
 			p.field(form, msg)
 			placed = true

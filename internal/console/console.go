@@ -12,7 +12,6 @@ package console
 
 import (
 	"bytes"
-	"context"
 	"embed"
 	"errors"
 	"html/template"
@@ -234,7 +233,7 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2006-01-02 15:04:05 UTC")
 	},
-	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"iso":   func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"lower": strings.ToLower,
 	"q":     url.QueryEscape,
 	"topicName": func(arn string) string {
@@ -353,5 +352,3 @@ func (c *Console) fail(w http.ResponseWriter, r *http.Request, s *session, err e
 	}
 	c.errorPage(w, r, s, status, describe(e))
 }
-
-func ctxCaller(ctx context.Context) *duplex.Caller { return duplex.CallerFrom(ctx) }

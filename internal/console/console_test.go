@@ -13,6 +13,7 @@ import (
 	sms "github.com/aws/aws-sdk-go-v2/service/pinpointsmsvoicev2"
 	smstypes "github.com/aws/aws-sdk-go-v2/service/pinpointsmsvoicev2/types"
 	snssdk "github.com/aws/aws-sdk-go-v2/service/sns"
+	stssdk "github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/duplexsms/duplex/internal/twoway"
 )
 
@@ -63,6 +64,22 @@ func TestSignIn(t *testing.T) {
 	t.Run("another account's secret", func(t *testing.T) {
 		if r := e.browser().signIn(keyA, secretB); r.Status != http.StatusUnauthorized {
 			t.Fatalf("got %d", r.Status)
+		}
+	})
+	t.Run("temporary credentials", func(t *testing.T) {
+		if _, err := e.IAM(keyA, secretA).CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("admin"),
+			AssumeRolePolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::` +
+				accountA + `:root"},"Action":"sts:AssumeRole"}]}`)}); err != nil {
+			t.Fatal(err)
+		}
+		out, err := stssdk.NewFromConfig(e.awsConfig(keyA, secretA)).AssumeRole(ctx, &stssdk.AssumeRoleInput{
+			RoleArn: aws.String("arn:aws:iam::" + accountA + ":role/admin"), RoleSessionName: aws.String("console")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := e.browser().signIn(*out.Credentials.AccessKeyId, *out.Credentials.SecretAccessKey)
+		if r.Status != http.StatusUnauthorized || !strings.Contains(r.Body, "Temporary (STS) credentials cannot sign in") {
+			t.Fatalf("got %d\n%s", r.Status, r.Body)
 		}
 	})
 	t.Run("no form token", func(t *testing.T) {

@@ -93,6 +93,9 @@ type moGroup struct {
 	Created time.Time `json:"created"`
 	Owner   string    `json:"owner,omitempty"`
 	Claimed time.Time `json:"claimed,omitzero"`
+	// Done is set once the message was delivered; its parts stay for
+	// doneTTL so that a part the SMSC delivers again is recognised.
+	Done time.Time `json:"done,omitzero"`
 }
 
 type moPart struct {
@@ -101,8 +104,13 @@ type moPart struct {
 	Data   []byte `json:"data"`
 }
 
-// claimTTL is how long an assembler's claim on a complete group holds.
-const claimTTL = 2 * time.Minute
+// claimTTL is how long an assembler's claim on a complete group holds;
+// doneTTL how long a delivered message's parts are kept to recognise
+// redelivered parts (an SMSC resends a part whose response it missed).
+const (
+	claimTTL = 2 * time.Minute
+	doneTTL  = 2 * time.Minute
+)
 
 func (c *Carrier) groupKey(from, to string, cc pdu.Concat) string {
 	return fmt.Sprintf("%s/%s/%s/%d/%d", c.name, url.PathEscape(from), url.PathEscape(to), cc.Ref, cc.Total)
@@ -114,8 +122,9 @@ func (c *Carrier) moPart(ctx context.Context, l *Link, from, to string, cc pdu.C
 	gkey := c.groupKey(from, to, cc)
 	now := c.o.Now().UTC()
 	var parts []moPart
+	var dup bool
 	err := c.o.Store.Update(ctx, func(tx store.Tx) error {
-		parts = nil
+		parts, dup = nil, false
 		g := moGroup{From: from, To: to, Total: int(cc.Total), Link: l.id, Created: now}
 		b, _ := json.Marshal(g)
 		if err := tx.Insert(ctx, store.Record{Kind: KindMOGroup, ID: gkey, Data: b}); err != nil && !errors.Is(err, store.ErrExists) {
@@ -128,8 +137,28 @@ func (c *Carrier) moPart(ctx context.Context, l *Link, from, to string, cc pdu.C
 		if err := json.Unmarshal(rec.Data, &g); err != nil {
 			return err
 		}
+		pkey := fmt.Sprintf("%s/%03d", gkey, cc.Seq)
 		pb, _ := json.Marshal(moPart{Seq: int(cc.Seq), Coding: coding, Data: data})
-		if err := tx.Insert(ctx, store.Record{Kind: KindMOPart, ID: fmt.Sprintf("%s/%03d", gkey, cc.Seq), Data: pb}); err != nil && !errors.Is(err, store.ErrExists) {
+		if !g.Done.IsZero() {
+			old, err := tx.Get(ctx, "", KindMOPart, pkey)
+			if err == nil && string(old.Data) == string(pb) {
+				dup = true // a part of a message already delivered
+				return nil
+			}
+			if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+			// A new message under a reference number used before.
+			if _, err := tx.DeletePrefix(ctx, "", KindMOPart, gkey+"/"); err != nil {
+				return err
+			}
+			g = moGroup{From: from, To: to, Total: int(cc.Total), Link: l.id, Created: now}
+			b, _ := json.Marshal(g)
+			if err := tx.Put(ctx, store.Record{Kind: KindMOGroup, ID: gkey, Data: b}); err != nil {
+				return err
+			}
+		}
+		if err := tx.Insert(ctx, store.Record{Kind: KindMOPart, ID: pkey, Data: pb}); err != nil && !errors.Is(err, store.ErrExists) {
 			return err
 		}
 		n, err := tx.Count(ctx, "", KindMOPart, gkey+"/")
@@ -149,6 +178,10 @@ func (c *Carrier) moPart(ctx context.Context, l *Link, from, to string, cc pdu.C
 		l.lm.m.mo.WithLabelValues(l.id, "error").Inc()
 		l.log.Warn("smpp: storing MO part failed; the SMSC will retry", "err", err)
 		return pdu.StatusXTAppn
+	}
+	if dup {
+		l.lm.m.mo.WithLabelValues(l.id, "duplicate").Inc()
+		return pdu.StatusOK
 	}
 	if parts == nil {
 		l.lm.m.mo.WithLabelValues(l.id, "part").Inc()
@@ -226,18 +259,35 @@ func (c *Carrier) finish(ctx context.Context, l *Link, gkey, from, to string, pa
 			b, _ := json.Marshal(g)
 			return tx.Put(ctx, store.Record{Kind: KindMOGroup, ID: gkey, Data: b})
 		}
-		if _, err := tx.DeletePrefix(ctx, "", KindMOPart, gkey+"/"); err != nil {
+		if st != pdu.StatusOK {
+			return forget(ctx, tx, gkey) // refused for good: nothing to recognise
+		}
+		rec, err := tx.Get(ctx, "", KindMOGroup, gkey)
+		if err != nil {
 			return err
 		}
-		if err := tx.Delete(ctx, "", KindMOGroup, gkey); err != nil && !errors.Is(err, store.ErrNotFound) {
+		var g moGroup
+		if err := json.Unmarshal(rec.Data, &g); err != nil {
 			return err
 		}
-		return nil
+		g.Owner, g.Claimed, g.Done = "", time.Time{}, c.o.Now().UTC()
+		b, _ := json.Marshal(g)
+		return tx.Put(ctx, store.Record{Kind: KindMOGroup, ID: gkey, Data: b})
 	})
 	if err != nil {
-		c.log.Warn("smpp: cleaning up MO parts failed", "group", gkey, "err", err)
+		c.log.Warn("smpp: recording a delivered MO's parts failed", "group", gkey, "err", err)
 	}
 	return st
+}
+
+func forget(ctx context.Context, tx store.Tx, gkey string) error {
+	if _, err := tx.DeletePrefix(ctx, "", KindMOPart, gkey+"/"); err != nil {
+		return err
+	}
+	if err := tx.Delete(ctx, "", KindMOGroup, gkey); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	return nil
 }
 
 // sweep delivers concatenated messages whose parts stopped coming.
@@ -249,7 +299,29 @@ func (c *Carrier) sweep(ctx context.Context) {
 	}
 	for _, r := range recs {
 		var g moGroup
-		if json.Unmarshal(r.Data, &g) != nil || now.Sub(g.Created) < c.o.ReassemblyTimeout || (g.Owner != "" && now.Sub(g.Claimed) < claimTTL) {
+		if json.Unmarshal(r.Data, &g) != nil {
+			continue
+		}
+		if !g.Done.IsZero() {
+			if now.Sub(g.Done) >= doneTTL {
+				err := c.o.Store.Update(ctx, func(tx store.Tx) error {
+					rec, err := tx.Get(ctx, "", KindMOGroup, r.ID)
+					if err != nil {
+						return err
+					}
+					var cur moGroup
+					if err := json.Unmarshal(rec.Data, &cur); err != nil || cur.Done.IsZero() {
+						return err
+					}
+					return forget(ctx, tx, r.ID)
+				})
+				if err != nil && !errors.Is(err, store.ErrNotFound) {
+					c.log.Warn("smpp: forgetting a delivered MO's parts failed", "err", err)
+				}
+			}
+			continue
+		}
+		if now.Sub(g.Created) < c.o.ReassemblyTimeout || (g.Owner != "" && now.Sub(g.Claimed) < claimTTL) {
 			continue
 		}
 		var parts []moPart
@@ -261,7 +333,7 @@ func (c *Carrier) sweep(ctx context.Context) {
 			if err := json.Unmarshal(rec.Data, &g); err != nil {
 				return err
 			}
-			if g.Owner != "" && now.Sub(g.Claimed) < claimTTL {
+			if !g.Done.IsZero() || (g.Owner != "" && now.Sub(g.Claimed) < claimTTL) {
 				return nil
 			}
 			parts, err = claim(ctx, tx, r.ID, &g, c.instance, now)

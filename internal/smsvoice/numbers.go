@@ -441,15 +441,18 @@ func (s *Service) UpdatePhoneNumber(ctx context.Context, in *UpdatePhoneNumberIn
 	if err != nil {
 		return nil, err
 	}
-	// Read once outside the transaction to run the (possibly slow) channel
-	// checks without holding the write lock; the transaction re-reads.
-	cur, err := load[PhoneNumber](ctx, s.Store, account, kindNumber, id)
-	if err != nil {
-		return nil, notFoundOr(err, "phone-number", in.PhoneNumberId)
-	}
 	tw := twoWayChange{Enabled: in.TwoWayEnabled, ChannelArn: in.TwoWayChannelArn, ChannelRole: in.TwoWayChannelRole}
-	if err := s.checkTwoWay(ctx, account, cur.Info.IsoCountryCode, cur.Info.TwoWayEnabled, cur.Info.TwoWayChannelArn, cur.Info.TwoWayChannelRole, tw); err != nil {
-		return nil, err
+	if tw.Enabled != nil || tw.ChannelArn != nil || tw.ChannelRole != nil {
+		// Read once outside the transaction to run the (possibly slow)
+		// channel checks without holding the write lock; the transaction
+		// re-reads. An update that leaves two-way alone needs neither.
+		cur, err := load[PhoneNumber](ctx, s.Store, account, kindNumber, id)
+		if err != nil {
+			return nil, notFoundOr(err, "phone-number", in.PhoneNumberId)
+		}
+		if err := s.checkTwoWay(ctx, account, cur.Info.IsoCountryCode, cur.Info.TwoWayEnabled, cur.Info.TwoWayChannelArn, cur.Info.TwoWayChannelRole, tw); err != nil {
+			return nil, err
+		}
 	}
 	var out PhoneNumberInfo
 	err = s.Store.Update(ctx, func(tx store.Tx) error {

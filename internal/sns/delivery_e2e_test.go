@@ -36,9 +36,10 @@ func subscribeConfirmed(t *testing.T, h *e2e.Harness, c *sns.Client, topicArn st
 	return body[i+len("<SubscriptionArn>") : j]
 }
 
-func TestHTTPDelivery(t *testing.T) {
-	t.Parallel()
-	h := e2e.Start(t, e2e.SQLite)
+func TestHTTPDelivery(t *testing.T) { onBackends(t, testHTTPDelivery) }
+
+func testHTTPDelivery(t *testing.T, backend e2e.Backend) {
+	h := e2e.Start(t, backend)
 	ctx := context.Background()
 	a := client(h, e2e.KeyA)
 	sub := newSubscriber(t)
@@ -331,9 +332,10 @@ func TestConfirmSubscriptionAPI(t *testing.T) {
 	}
 }
 
-func TestFilterPolicies(t *testing.T) {
-	t.Parallel()
-	h := e2e.Start(t, e2e.SQLite)
+func TestFilterPolicies(t *testing.T) { onBackends(t, testFilterPolicies) }
+
+func testFilterPolicies(t *testing.T, backend e2e.Backend) {
+	h := e2e.Start(t, backend)
 	ctx := context.Background()
 	a := client(h, e2e.KeyA)
 	tp, _ := a.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("filtered")})

@@ -28,9 +28,10 @@ func deadLetters(t *testing.T, h *e2e.Harness, account string) []dsns.DeadLetter
 
 // The subscriber fails with 500 twice, then recovers: the message arrives,
 // after exactly three attempts, and nothing is dead-lettered.
-func TestRetryThenRecover(t *testing.T) {
-	t.Parallel()
-	h := e2e.Start(t, e2e.SQLite)
+func TestRetryThenRecover(t *testing.T) { onBackends(t, testRetryThenRecover) }
+
+func testRetryThenRecover(t *testing.T, backend e2e.Backend) {
+	h := e2e.Start(t, backend)
 	ctx := context.Background()
 	a := client(h, e2e.KeyA)
 	sub := newSubscriber(t)
@@ -82,9 +83,10 @@ func TestRetryThenRecover(t *testing.T) {
 
 // The subscriber never answers: every attempt times out (short timeout),
 // the message is retried per policy and then dead-lettered.
-func TestTimeoutDeadLetter(t *testing.T) {
-	t.Parallel()
-	h := e2e.Start(t, e2e.SQLite)
+func TestTimeoutDeadLetter(t *testing.T) { onBackends(t, testTimeoutDeadLetter) }
+
+func testTimeoutDeadLetter(t *testing.T, backend e2e.Backend) {
+	h := e2e.Start(t, backend)
 	h.Server.SNS.Worker().SetRequestTimeout(300 * time.Millisecond)
 	ctx := context.Background()
 	a := client(h, e2e.KeyA)
@@ -174,9 +176,10 @@ func TestSlowSubscriberIsolation(t *testing.T) {
 
 // The endpoint is down while messages are published and while the server
 // restarts; when it comes back, every message arrives.
-func TestDownAcrossRestart(t *testing.T) {
-	t.Parallel()
-	h := e2e.Start(t, e2e.SQLite)
+func TestDownAcrossRestart(t *testing.T) { onBackends(t, testDownAcrossRestart) }
+
+func testDownAcrossRestart(t *testing.T, backend e2e.Backend) {
+	h := e2e.Start(t, backend)
 	ctx := context.Background()
 	a := client(h, e2e.KeyA)
 	sub := newSubscriber(t)

@@ -236,3 +236,21 @@ func TestJSONString(t *testing.T) {
 		}
 	}
 }
+
+func TestLimiterSpacing(t *testing.T) {
+	l := &limiter{rate: 4}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := 0; i < 8; i++ {
+		if at, want := l.reserve(t0), t0.Add(time.Duration(i)*250*time.Millisecond); !at.Equal(want) {
+			t.Fatalf("reservation %d at %v, want %v", i, at.Sub(t0), want.Sub(t0))
+		}
+	}
+	// After an idle period the limiter does not bank a burst.
+	later := t0.Add(time.Minute)
+	if at := l.reserve(later); !at.Equal(later) {
+		t.Fatalf("after idling: %v", at.Sub(later))
+	}
+	if at := l.reserve(later); !at.Equal(later.Add(250 * time.Millisecond)) {
+		t.Fatalf("second after idling: %v", at.Sub(later))
+	}
+}

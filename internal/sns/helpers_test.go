@@ -28,6 +28,18 @@ import (
 	dsns "github.com/duplexsms/duplex/internal/sns"
 )
 
+// onBackends runs a flow on SQLite and on PostgreSQL (skipped when no
+// PostgreSQL server answers, unless CI requires it).
+func onBackends(t *testing.T, run func(t *testing.T, b e2e.Backend)) {
+	t.Parallel()
+	for _, b := range e2e.Backends {
+		t.Run(string(b), func(t *testing.T) {
+			t.Parallel()
+			run(t, b)
+		})
+	}
+}
+
 // client returns an SNS client of the harness signing with key.
 func client(h *e2e.Harness, key string) *sns.Client {
 	return sns.New(sns.Options{

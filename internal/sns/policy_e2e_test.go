@@ -16,6 +16,7 @@ import (
 	"github.com/duplexsms/duplex"
 	"github.com/duplexsms/duplex/internal/e2e"
 	dsns "github.com/duplexsms/duplex/internal/sns"
+	"github.com/duplexsms/duplex/internal/store/sqlstore"
 	"github.com/google/uuid"
 )
 
@@ -33,9 +34,10 @@ func seedTopicPolicy(topicArn string, extra ...string) string {
 	return `{"Version":"2012-10-17","Statement":[` + strings.Join(stmts, ",") + `]}`
 }
 
-func TestTopicPolicy(t *testing.T) {
-	t.Parallel()
-	h := e2e.Start(t, e2e.SQLite)
+func TestTopicPolicy(t *testing.T) { onBackends(t, testTopicPolicy) }
+
+func testTopicPolicy(t *testing.T, backend e2e.Backend) {
+	h := e2e.Start(t, backend)
 	ctx := context.Background()
 	a, b := client(h, e2e.KeyA), client(h, e2e.KeyB)
 	sub := newSubscriber(t)
@@ -112,10 +114,29 @@ func kmsClient(h *e2e.Harness, key string) *kms.Client {
 		Credentials: credentials.NewStaticCredentialsProvider(key, h.Secret(key), "")})
 }
 
-// dataFiles returns the bytes of the SQLite database with its WAL.
-func dataFiles(t *testing.T, h *e2e.Harness) []byte {
+// storedBytes returns every byte the store keeps: the SQLite database with
+// its WAL, or for PostgreSQL the records and jobs of the test's schema.
+func storedBytes(t *testing.T, h *e2e.Harness) []byte {
 	t.Helper()
 	var all []byte
+	if h.Backend == e2e.Postgres {
+		db := h.Server.Store.(*sqlstore.Store).DB()
+		for _, q := range []string{"SELECT data FROM records", "SELECT payload FROM jobs"} {
+			rows, err := db.Query(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for rows.Next() {
+				var b []byte
+				if err := rows.Scan(&b); err != nil {
+					t.Fatal(err)
+				}
+				all = append(all, b...)
+			}
+			rows.Close()
+		}
+		return all
+	}
 	matches, _ := filepath.Glob(filepath.Join(h.Config.Data, "duplex.db*"))
 	if len(matches) == 0 {
 		t.Fatalf("no database files in %s", h.Config.Data)
@@ -130,9 +151,10 @@ func dataFiles(t *testing.T, h *e2e.Harness) []byte {
 	return all
 }
 
-func TestEncryptedTopic(t *testing.T) {
-	t.Parallel()
-	h := e2e.Start(t, e2e.SQLite)
+func TestEncryptedTopic(t *testing.T) { onBackends(t, testEncryptedTopic) }
+
+func testEncryptedTopic(t *testing.T, backend e2e.Backend) {
+	h := e2e.Start(t, backend)
 	ctx := context.Background()
 	a, b := client(h, e2e.KeyA), client(h, e2e.KeyB)
 	ka := kmsClient(h, e2e.KeyA)
@@ -170,7 +192,7 @@ func TestEncryptedTopic(t *testing.T) {
 	if _, err := a.Publish(ctx, &sns.PublishInput{TopicArn: tp.TopicArn, Message: aws.String(clearText)}); err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Contains(dataFiles(t, h), []byte(clearText)) {
+	if !bytes.Contains(storedBytes(t, h), []byte(clearText)) {
 		t.Fatalf("control: the clear message is not in the database files")
 	}
 
@@ -191,7 +213,7 @@ func TestEncryptedTopic(t *testing.T) {
 	if _, err := a.Publish(ctx, &sns.PublishInput{TopicArn: tp.TopicArn, Message: aws.String(secret), Subject: aws.String("s")}); err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(dataFiles(t, h), []byte(secret)) {
+	if bytes.Contains(storedBytes(t, h), []byte(secret)) {
 		t.Fatalf("the encrypted message is in clear text in the database files")
 	}
 
@@ -221,7 +243,7 @@ func TestEncryptedTopic(t *testing.T) {
 	if _, err := h.Server.SNS.PublishAs(smsVoice(e2e.AccountA), topicArn, dsns.Message{Message: inbound}); err != nil {
 		t.Fatalf("service principal with the key policy: %v", err)
 	}
-	if bytes.Contains(dataFiles(t, h), []byte(inbound)) {
+	if bytes.Contains(storedBytes(t, h), []byte(inbound)) {
 		t.Fatalf("the encrypted inbound message is in clear text in the database files")
 	}
 
@@ -235,7 +257,7 @@ func TestEncryptedTopic(t *testing.T) {
 		verifySignature(t, h, g)
 	}
 	drain(t, h)
-	if all := dataFiles(t, h); bytes.Contains(all, []byte(secret)) || bytes.Contains(all, []byte(inbound)) {
+	if all := storedBytes(t, h); bytes.Contains(all, []byte(secret)) || bytes.Contains(all, []byte(inbound)) {
 		t.Fatalf("clear text in the database files after delivery")
 	}
 	if dl := deadLetters(t, h, e2e.AccountA); len(dl) != 0 {

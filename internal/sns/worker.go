@@ -202,9 +202,25 @@ func (w *Worker) Run(ctx context.Context) {
 			w.sleep(ctx, w.cfg.PollInterval, true)
 			continue
 		}
+		// Look before claiming: a read, where a claim is a write.
+		next, err := w.s.store.NextDue(ctx, QueueDelivery)
+		if err == nil && (next.IsZero() || next.After(w.s.now())) {
+			wait := w.cfg.PollInterval
+			if !next.IsZero() {
+				wait = min(wait, max(next.Sub(w.s.now()), time.Millisecond))
+			}
+			w.sleep(ctx, wait, false)
+			continue
+		}
 		free := w.cfg.MaxInFlight - held
 		n := min(free, w.cfg.ClaimBatch)
-		jobs, err := w.s.store.Claim(ctx, QueueDelivery, w.cfg.Owner, n, w.cfg.Lease)
+		// A claim is not cut short by shutdown: a cancelled claim may still
+		// commit, leaving jobs leased to nobody until the lease ends.
+		jobs, err := w.s.store.Claim(context.WithoutCancel(ctx), QueueDelivery, w.cfg.Owner, n, w.cfg.Lease)
+		if err == nil && ctx.Err() != nil {
+			w.releaseAll(jobs, false)
+			break
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				log.Warn("sns: claim failed", "err", err)
@@ -219,16 +235,6 @@ func (w *Worker) Run(ctx context.Context) {
 			}
 		}
 		w.releaseAll(overflow, true)
-		if len(jobs) == n {
-			continue
-		}
-		wait := w.cfg.PollInterval
-		if next, err := w.s.store.NextDue(ctx, QueueDelivery); err == nil && !next.IsZero() {
-			if d := next.Sub(w.s.now()); d < wait {
-				wait = max(d, time.Millisecond)
-			}
-		}
-		w.sleep(ctx, wait, false)
 	}
 
 	// Shutdown: let requests in flight finish, then cancel the rest.
@@ -466,6 +472,10 @@ func (w *Worker) releaseAll(jobs []store.Job, later bool) {
 
 // housekeeping runs due housekeeping jobs.
 func (w *Worker) housekeeping(ctx context.Context) {
+	ctx = context.WithoutCancel(ctx)
+	if next, err := w.s.store.NextDue(ctx, QueueHousekeeping); err != nil || next.IsZero() || next.After(w.s.now()) {
+		return
+	}
 	jobs, err := w.s.store.Claim(ctx, QueueHousekeeping, w.cfg.Owner, 64, time.Minute)
 	if err != nil {
 		return
@@ -711,15 +721,20 @@ type limiter struct {
 	next time.Time
 }
 
-func (l *limiter) wait(ctx context.Context) error {
+// reserve returns when the next request may start, given the time now.
+func (l *limiter) reserve(now time.Time) time.Time {
 	l.mu.Lock()
-	now := time.Now()
+	defer l.mu.Unlock()
 	if l.next.Before(now) {
 		l.next = now
 	}
 	at := l.next
 	l.next = l.next.Add(time.Duration(float64(time.Second) / l.rate))
-	l.mu.Unlock()
+	return at
+}
+
+func (l *limiter) wait(ctx context.Context) error {
+	at := l.reserve(time.Now())
 	if d := time.Until(at); d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()

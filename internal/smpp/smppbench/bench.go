@@ -170,6 +170,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("RequestPhoneNumber: %w", err)
 	}
 	number := aws.ToString(num.PhoneNumber)
+	var sub *subscriber
+	if !o.SkipMO {
+		var stopSub func()
+		if sub, stopSub, err = wireSNS(ctx, "http://"+cfg.Addr, api, &http.Client{Transport: tr}, aws.ToString(num.PhoneNumberId)); err != nil {
+			return nil, fmt.Errorf("two-way to SNS: %w", err)
+		}
+		defer stopSub()
+	}
 	for len(sim.Status().Sessions) == 0 || sim.Status().Binds == 0 {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -198,23 +206,24 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 		rep.Phases = append(rep.Phases, Phase{Name: "MO deliver_sm → durable inbound → resp", Count: r.Acked, Seconds: r.Seconds,
 			PerSecond: r.PerSecond, P50ms: r.P50ms, P99ms: r.P99ms})
-		// The pipeline behind: every message is matched, run through
-		// keywords and settled (no two-way channel is configured, so each
-		// ends FAILED "two-way messaging is not enabled").
-		start := time.Now()
-		for {
-			ms, err := srv.Inbound.List(ctx, "PENDING", "", 1)
-			if err == nil && len(ms) == 0 {
-				break
-			}
-			if ctx.Err() != nil {
-				return nil, ctx.Err()
-			}
-			time.Sleep(20 * time.Millisecond)
+		// The pipeline behind: keywords, then publish to the topic and HTTP
+		// delivery to the subscriber (raw).
+		wctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
+		defer cancel()
+		if err := sub.waitArrived(wctx, r.Acked); err != nil {
+			return nil, err
 		}
-		el := time.Since(start).Seconds() + r.Seconds
-		rep.Phases = append(rep.Phases, Phase{Name: "  … inbound pipeline settled all", Count: r.Acked, Seconds: el,
-			PerSecond: float64(r.Acked) / el, Note: "from the first deliver_sm; no SNS channel"})
+		lat, last := sub.latencies("load test", r.Sent)
+		first := r.Sent[0]
+		for _, t := range r.Sent {
+			if !t.IsZero() && t.Before(first) {
+				first = t
+			}
+		}
+		el := last.Sub(first).Seconds()
+		rep.Phases = append(rep.Phases, Phase{Name: "  … SNS → HTTP subscriber (raw delivery)", Count: len(lat), Seconds: el,
+			PerSecond: float64(len(lat)) / el, P50ms: smsc.Percentile(lat, .5), P99ms: smsc.Percentile(lat, .99),
+			Note: "end to end, from each deliver_sm"})
 	}
 
 	if !o.SkipOutbound {

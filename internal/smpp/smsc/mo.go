@@ -159,6 +159,8 @@ type LoadResult struct {
 	P99ms     float64 `json:"p99ms"`
 	MaxMs     float64 `json:"maxMs"`
 	FirstErr  string  `json:"firstError,omitempty"`
+	// Sent is when each message's first deliver_sm went out (by index).
+	Sent []time.Time `json:"-"`
 }
 
 // RunLoad sends Count MOs and measures how fast the ESME acknowledges them
@@ -172,6 +174,7 @@ func (s *Server) RunLoad(ctx context.Context, l Load) LoadResult {
 		interval = time.Duration(float64(time.Second) / l.Rate)
 	}
 	lat := make([]time.Duration, l.Count)
+	sent := make([]time.Time, l.Count)
 	ok := make([]bool, l.Count)
 	var mu sync.Mutex
 	var firstErr error
@@ -187,6 +190,7 @@ func (s *Server) RunLoad(ctx context.Context, l Load) LoadResult {
 					body = fmt.Sprintf("load test %d", i)
 				}
 				t0 := time.Now()
+				sent[i] = t0
 				_, err := s.SendMO(ctx, MO{From: l.From, To: l.To, Body: body})
 				lat[i] = time.Since(t0)
 				ok[i] = err == nil
@@ -212,7 +216,7 @@ func (s *Server) RunLoad(ctx context.Context, l Load) LoadResult {
 	close(next)
 	wg.Wait()
 	el := time.Since(start)
-	r := LoadResult{Count: l.Count, Seconds: el.Seconds()}
+	r := LoadResult{Count: l.Count, Seconds: el.Seconds(), Sent: sent}
 	var good []time.Duration
 	for i := range lat {
 		if ok[i] {

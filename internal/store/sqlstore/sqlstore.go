@@ -59,9 +59,9 @@ func OpenSQLite(ctx context.Context, dir string, opts ...Option) (*Store, error)
 	path := filepath.Join(dir, "duplex.db")
 	base := "file:" + (&url.URL{Path: path}).EscapedPath() +
 		"?_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)" +
-		// Read pages through a shared memory map instead of a read(2)
-		// per page miss of each connection's small page cache.
-		"&_pragma=mmap_size(1073741824)"
+		// A 32 MiB page cache per connection (default 2 MiB): an account
+		// of 10,000 numbers fits, so point reads rarely go to read(2).
+		"&_pragma=cache_size(-32768)"
 	w, err := sql.Open("sqlite", base+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open sqlite: %w", err)
