@@ -8,6 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -113,6 +115,13 @@ func serve(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if addr := os.Getenv("DUPLEX_PPROF_ADDR"); addr != "" {
+		if err := servePprof(addr); err != nil {
+			log.Error("DUPLEX_PPROF_ADDR", "addr", addr, "err", err)
+			return 1
+		}
+		log.Info("pprof served", "addr", addr)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	srv, err := server.New(ctx, cfg, log)
@@ -133,4 +142,22 @@ func serve(args []string, stdout, stderr io.Writer) int {
 	}
 	log.Info("stopped cleanly")
 	return 0
+}
+
+// servePprof serves net/http/pprof on its own listener, apart from the API
+// port. Opt-in and undocumented in the usage: DUPLEX_PPROF_ADDR (a
+// localhost address) is for benchmarks and profiling sessions (bench/).
+func servePprof(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	go http.Serve(ln, mux)
+	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -48,6 +49,32 @@ type InventoryNumber struct {
 	Carrier      string   `yaml:"carrier"`
 }
 
+// Inbound tunes how long the inbound pipeline retries an undeliverable
+// message (retry_window, default 1h) and the longest pause between two
+// attempts (max_backoff, default 5m; the first retry comes after 1 s or
+// max_backoff, whichever is shorter). Durations as Go writes them ("90s").
+type Inbound struct {
+	RetryWindow time.Duration `yaml:"retry_window"`
+	MaxBackoff  time.Duration `yaml:"max_backoff"`
+}
+
+// Cluster tunes how nodes sharing one PostgreSQL store split the work
+// (YAML only; tests shorten them). Zero values take the defaults.
+type Cluster struct {
+	// JobLease is how long a node holds a claimed inbound or outbound job
+	// (default 1m); a node that dies leaves its jobs to the others then.
+	JobLease time.Duration `yaml:"job_lease"`
+	// DeliveryTimeout bounds one SNS HTTP delivery (default 15s, as SNS).
+	DeliveryTimeout time.Duration `yaml:"delivery_timeout"`
+	// DeliveryLease is how long a node holds claimed SNS deliveries
+	// (default 2×delivery_timeout+30s; at least 2×delivery_timeout).
+	DeliveryLease time.Duration `yaml:"delivery_lease"`
+	// SMPPLease is how long the node running the SMPP links holds them
+	// without renewing (default 15s): another node binds them that long
+	// after the holder died.
+	SMPPLease time.Duration `yaml:"smpp_lease"`
+}
+
 // Config is the whole configuration of `duplex serve`.
 type Config struct {
 	Addr          string            `yaml:"addr"`
@@ -61,6 +88,11 @@ type Config struct {
 	Accounts      []Account         `yaml:"accounts"`
 	Carriers      []Carrier         `yaml:"carriers"`
 	Inventory     []InventoryNumber `yaml:"inventory"`
+	// Inbound tunes the inbound pipeline's retries (YAML only; tests
+	// shorten them). Zero values take the defaults.
+	Inbound Inbound `yaml:"inbound"`
+	// Cluster tunes leases of nodes sharing a PostgreSQL store.
+	Cluster Cluster `yaml:"cluster"`
 
 	// ConfigFile is the file the settings were read from, if any.
 	ConfigFile string `yaml:"-"`
@@ -123,6 +155,8 @@ func Load(name string, args []string, env func(string) string) (*Config, error) 
 			c.SMPP = append(c.SMPP, cr.URL)
 		}
 		c.Accounts, c.Carriers, c.Inventory = fc.Accounts, fc.Carriers, fc.Inventory
+		c.Inbound = fc.Inbound
+		c.Cluster = fc.Cluster
 		c.ConfigFile = path
 	}
 	envc := Config{
@@ -177,6 +211,10 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("inventory number %q is not E.164", n.Number))
 		}
 	}
+	if c.Inbound.RetryWindow < 0 || c.Inbound.MaxBackoff < 0 {
+		errs = append(errs, fmt.Errorf("inbound retry_window and max_backoff must not be negative"))
+	}
+	errs = append(errs, c.Cluster.validate()...)
 	return errors.Join(errs...)
 }
 
@@ -209,4 +247,21 @@ func splitList(v string) []string {
 		}
 	}
 	return out
+}
+
+func (c Cluster) validate() []error {
+	var errs []error
+	if c.JobLease < 0 || c.DeliveryTimeout < 0 || c.DeliveryLease < 0 || c.SMPPLease < 0 {
+		errs = append(errs, errors.New("cluster leases and timeouts must not be negative"))
+	}
+	timeout := c.DeliveryTimeout
+	if timeout == 0 {
+		timeout = 15 * time.Second
+	}
+	if c.DeliveryLease > 0 && c.DeliveryLease < 2*timeout {
+		// A claimed delivery may wait for its subscription's lane before
+		// its request starts; the lease must cover both.
+		errs = append(errs, fmt.Errorf("cluster delivery_lease %v must be at least twice delivery_timeout (%v)", c.DeliveryLease, timeout))
+	}
+	return errs
 }

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 )
 
 func TestPrecedence(t *testing.T) {
@@ -18,6 +19,7 @@ accounts:
     access_keys: [{id: AKIA1, secret: s1}]
 inventory:
   - {number: "+12065550100", country: US, type: LONG_CODE, capabilities: [SMS, VOICE]}
+inbound: {retry_window: 90s, max_backoff: 250ms}
 unknown_key: allowed
 `), 0o600)
 	env := map[string]string{"DUPLEX_CONFIG": file, "DUPLEX_ADDR": "127.0.0.1:2222", "DUPLEX_DATA": "/from/env"}
@@ -39,6 +41,9 @@ unknown_key: allowed
 	}
 	if len(c.Inventory) != 1 || c.PublicURL != "http://127.0.0.1:3333" {
 		t.Errorf("inventory %v public %s", c.Inventory, c.PublicURL)
+	}
+	if c.Inbound.RetryWindow != 90*time.Second || c.Inbound.MaxBackoff != 250*time.Millisecond {
+		t.Errorf("inbound = %+v", c.Inbound)
 	}
 }
 

@@ -69,13 +69,39 @@ func (r *Runner) Notify() {
 }
 
 // Run works until ctx is cancelled, then waits for in-flight jobs.
+//
+// It claims only as many jobs as it can start at once: a claimed job that
+// waited for a free slot would spend its lease waiting while another node
+// could have run it. Each handler runs with a deadline shortly before its
+// lease ends, so no handler outlives its claim (past that, another node may
+// already be running the job again).
 func (r *Runner) Run(ctx context.Context) {
 	r.init()
-	sem := make(chan struct{}, r.Concurrency)
 	var wg sync.WaitGroup
 	defer wg.Wait()
+	var mu sync.Mutex
+	active := 0
+	freed := make(chan struct{}, 1)
 	for ctx.Err() == nil {
-		jobs, err := r.Queue.Claim(ctx, r.Name, r.Owner, r.Batch, r.Lease)
+		mu.Lock()
+		free := r.Concurrency - active
+		mu.Unlock()
+		// With most slots busy, wait for some to free up rather than claim
+		// a few jobs at a time (each claim is a write to the database).
+		if free < max(1, r.Concurrency/4) {
+			select {
+			case <-ctx.Done():
+			case <-freed:
+			}
+			continue
+		}
+		n := min(r.Batch, free)
+		// A claim is not cut short by shutdown: a cancelled claim may still
+		// commit, leaving jobs leased to nobody until the lease ends.
+		// The lease runs from the claim; the handlers' deadline is on this
+		// process's clock, taken before claiming (so it is never later).
+		deadline := time.Now().Add(r.Lease - leaseMargin(r.Lease))
+		jobs, err := r.Queue.Claim(context.WithoutCancel(ctx), r.Name, r.Owner, n, r.Lease)
 		if err != nil {
 			if ctx.Err() == nil {
 				r.Log.Warn("claim failed", "queue", r.Name, "err", err)
@@ -83,19 +109,33 @@ func (r *Runner) Run(ctx context.Context) {
 			r.sleep(ctx, r.Idle)
 			continue
 		}
+		if ctx.Err() != nil {
+			r.release(jobs)
+			return
+		}
+		mu.Lock()
+		active += len(jobs)
+		mu.Unlock()
 		for _, j := range jobs {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
 			wg.Add(1)
 			go func(j store.Job) {
-				defer func() { <-sem; wg.Done() }()
-				r.finish(j, r.Handle(ctx, j))
+				defer func() {
+					mu.Lock()
+					active--
+					mu.Unlock()
+					select {
+					case freed <- struct{}{}:
+					default:
+					}
+					wg.Done()
+				}()
+				hctx, cancel := context.WithDeadline(ctx, deadline)
+				res := r.Handle(hctx, j)
+				cancel()
+				r.finish(j, res)
 			}(j)
 		}
-		if len(jobs) == r.Batch {
+		if len(jobs) == n {
 			continue
 		}
 		wait := r.Idle
@@ -109,6 +149,23 @@ func (r *Runner) Run(ctx context.Context) {
 			wait = 5 * time.Millisecond
 		}
 		r.sleep(ctx, wait)
+	}
+}
+
+// leaseMargin is how long before its lease ends a handler is cancelled, so
+// that its outcome is written while the runner still holds the job.
+func leaseMargin(lease time.Duration) time.Duration {
+	return min(lease/10, 5*time.Second)
+}
+
+// release gives claimed, unstarted jobs back to the queue, due now.
+func (r *Runner) release(jobs []store.Job) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, j := range jobs {
+		if err := r.Queue.Reschedule(ctx, j, time.Now()); err != nil {
+			r.Log.Warn("releasing job failed; it will be retried after its lease", "queue", r.Name, "job", j.ID, "err", err)
+		}
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
 	"strconv"
 	"time"
 
@@ -19,30 +18,37 @@ import (
 	"github.com/duplexsms/duplex/internal/store"
 	"github.com/duplexsms/duplex/internal/sts"
 	"github.com/duplexsms/duplex/internal/twoway"
-	"github.com/google/uuid"
 )
 
 // setupMessaging builds the outbound dispatcher and the inbound pipeline,
 // their queue runners, the SMPP carrier links, and the simulator and
 // operator endpoints.
 func (s *Server) setupMessaging() error {
-	host, _ := os.Hostname()
-	owner := host + "/" + uuid.NewString()[:8]
+	owner := s.NodeID()
 	s.Carriers = map[string]carrier.Carrier{}
 	commit := &groupcommit.Committer{Store: s.Store}
 	disp := &outbound.Dispatcher{SMS: s.SMS, Carriers: s.Carriers, Default: carrier.Simulator{}, Log: s.Log, Now: time.Now,
 		Commit: commit.Update}
-	s.outRunner = &jobs.Runner{Queue: s.Store, Name: smsvoice.QueueOutbound, Owner: owner, Handle: disp.Handle, Log: s.Log, Concurrency: 64}
+	s.outRunner = &jobs.Runner{Queue: s.Store, Name: smsvoice.QueueOutbound, Owner: owner, Handle: disp.Handle, Log: s.Log, Concurrency: 64,
+		Lease: s.Config.Cluster.JobLease}
 	s.SMS.OnQueued = s.outRunner.Notify
 
+	retryWindow, maxBackoff := time.Hour, 5*time.Minute
+	if s.Config.Inbound.RetryWindow > 0 {
+		retryWindow = s.Config.Inbound.RetryWindow
+	}
+	if s.Config.Inbound.MaxBackoff > 0 {
+		maxBackoff = s.Config.Inbound.MaxBackoff
+	}
 	s.Inbound = &twoway.Pipeline{Store: s.Store, SMS: s.SMS, Region: s.Config.Region, Log: s.Log, Now: time.Now,
-		RetryWindow: time.Hour, MaxBackoff: 5 * time.Minute, Metrics: twoway.NewMetrics(s.Registry), Commit: commit.Update}
+		RetryWindow: retryWindow, MaxBackoff: maxBackoff, Metrics: twoway.NewMetrics(s.Registry), Commit: commit.Update}
 	if s.STS != nil {
 		s.Inbound.Roles = roleAssumer{s.STS}
 	}
-	s.inRunner = &jobs.Runner{Queue: s.Store, Name: twoway.QueueInbound, Owner: owner, Handle: s.Inbound.Handle, Log: s.Log, Concurrency: 16}
+	s.inRunner = &jobs.Runner{Queue: s.Store, Name: twoway.QueueInbound, Owner: owner, Handle: s.Inbound.Handle, Log: s.Log, Concurrency: 16,
+		Lease: s.Config.Cluster.JobLease}
 	s.Inbound.OnQueued = s.inRunner.Notify
-	s.Background(s.outRunner.Run)
+	s.Background(s.runOutbound)
 	s.Background(s.inRunner.Run)
 
 	s.mux.HandleFunc("POST /_duplex/simulator/inbound", s.simInbound)

@@ -20,6 +20,7 @@ import (
 	"github.com/duplexsms/duplex/internal/awsmodel"
 	"github.com/duplexsms/duplex/internal/carrier"
 	"github.com/duplexsms/duplex/internal/config"
+	"github.com/duplexsms/duplex/internal/connect"
 	"github.com/duplexsms/duplex/internal/iam"
 	"github.com/duplexsms/duplex/internal/jobs"
 	"github.com/duplexsms/duplex/internal/kms"
@@ -52,11 +53,13 @@ type Server struct {
 	IAM      *iam.Service
 	STS      *sts.Service
 	SNS      *sns.Service
+	Connect  *connect.Service
 	Authz    *authz.Authorizer
 	// MasterKey wraps KMS key material (and anything else kept sealed at rest).
 	MasterKey []byte
 
 	outRunner, inRunner *jobs.Runner
+	cluster             cluster
 
 	mux     *http.ServeMux
 	http    *http.Server
@@ -137,6 +140,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger) (*Server, er
 		return nil, err
 	}
 	s.SMS.Channels = channelChecker{s.SNS}
+	s.setupConnect()
 	if err := s.setupConsole(); err != nil {
 		st.Close()
 		return nil, err

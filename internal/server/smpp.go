@@ -1,8 +1,6 @@
 package server
 
 import (
-	"net/http"
-
 	"github.com/duplexsms/duplex/internal/groupcommit"
 	"github.com/duplexsms/duplex/internal/outbound"
 	"github.com/duplexsms/duplex/internal/smpp"
@@ -42,13 +40,8 @@ func (s *Server) setupSMPP(disp *outbound.Dispatcher, commit *groupcommit.Commit
 		}
 	}
 	if len(links) > 0 {
-		s.Background(mgr.Run)
+		s.Background(s.runLinks(mgr))
 	}
-	s.mux.HandleFunc("GET /_duplex/carriers", func(w http.ResponseWriter, r *http.Request) {
-		if _, ok := s.operator(w, r, nil); !ok {
-			return
-		}
-		writeJSON(w, http.StatusOK, map[string]any{"links": mgr.Status()})
-	})
+	s.mux.HandleFunc("GET /_duplex/carriers", s.carriersStatus(mgr))
 	return nil
 }

@@ -23,7 +23,8 @@ func (s *Server) setupSNS() error {
 		s.Log.Warn("sns: no master key; the signing key is sealed with a placeholder key derived from the data folder")
 	}
 	cfg := sns.Config{Store: s.Store, Region: s.Config.Region, PublicURL: s.Config.PublicURL, MasterKey: master,
-		Protocols: snshttp.Protocols(snshttp.NewClient()), Registerer: s.Registry, Log: s.Log}
+		Protocols: snshttp.Protocols(snshttp.NewClient()), Registerer: s.Registry, Log: s.Log,
+		Worker: s.snsWorker()}
 	if s.Authz != nil {
 		cfg.Authz = s.Authz
 	}

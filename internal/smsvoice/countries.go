@@ -29,3 +29,7 @@ var connectChatRegions = map[string]bool{
 	"ap-northeast-2": true, "ap-southeast-1": true, "ap-southeast-2": true, "ca-central-1": true,
 	"eu-central-1": true, "eu-west-2": true,
 }
+
+// ConnectChatRegion reports whether Amazon Connect offers the SMS chat
+// subtype in region (where a connect.REGION.amazonaws.com channel may point).
+func ConnectChatRegion(region string) bool { return connectChatRegions[region] }

@@ -472,8 +472,10 @@ func (s *Service) publish(ctx context.Context, c *duplex.Caller, topicArn string
 	}
 	type pending struct {
 		idx    int
+		id     string
 		jobs   []store.Job
 		shared *storedMessage
+		dup    bool // a FIFO duplicate: nothing is written
 	}
 	var work []pending
 	for i, m := range msgs {
@@ -491,7 +493,7 @@ func (s *Service) publish(ctx context.Context, c *duplex.Caller, topicArn string
 			}
 		}
 		matched := te.matching(m, structured)
-		p := pending{idx: i}
+		p := pending{idx: i, id: id}
 		share := len(matched) > 1 && len(m.Message)*len(matched) > shareThreshold
 		if share {
 			p.shared = &storedMessage{Body: m.Message, Sealed: sl, Structure: structured}
@@ -518,7 +520,14 @@ func (s *Service) publish(ctx context.Context, c *duplex.Caller, topicArn string
 		}
 		work = append(work, p)
 	}
+	// The transaction may run more than once (a retry after a conflict, or
+	// alone after a failed group): it starts from the same state each time.
 	err = s.commits.do(ctx, func(tx store.Tx) error {
+		for wi := range work {
+			p := &work[wi]
+			p.dup = false
+			res[p.idx].id, res[p.idx].seq = p.id, ""
+		}
 		var cur *topic
 		if t.Fifo {
 			var err error
@@ -542,7 +551,7 @@ func (s *Service) publish(ctx context.Context, c *duplex.Caller, topicArn string
 				did := t.Name + "/" + dedup
 				if d, err := load[dedupRecord](ctx, tx, t.Owner, kindDedup, did); err == nil && now.Before(d.Expires) {
 					res[p.idx].id, res[p.idx].seq = d.MessageID, d.Sequence
-					p.jobs, p.shared = nil, nil
+					p.dup = true
 					continue
 				} else if err != nil && !errors.Is(err, store.ErrNotFound) {
 					return err
@@ -581,11 +590,14 @@ func (s *Service) publish(ctx context.Context, c *duplex.Caller, topicArn string
 	if err != nil {
 		return nil, internal(err)
 	}
-	jobs := 0
+	jobs, published := 0, 0
 	for _, p := range work {
-		jobs += len(p.jobs)
+		if !p.dup {
+			jobs += len(p.jobs)
+			published++
+		}
 	}
-	s.metrics.published(t.Arn, len(work))
+	s.metrics.published(t.Arn, published)
 	if jobs > 0 {
 		s.worker.Notify()
 	}

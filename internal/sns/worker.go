@@ -105,6 +105,10 @@ type Worker struct {
 	deliveries  sync.WaitGroup
 	completions chan store.Job
 
+	soonest     time.Time // earliest retry this worker scheduled (under mu)
+	nextDue     time.Time // the store's NextDue, as last asked (Run's goroutine only)
+	nextChecked time.Time
+
 	timeout atomic.Int64 // RequestTimeout, adjustable while running
 	running atomic.Bool
 	stop    context.CancelFunc
@@ -202,16 +206,6 @@ func (w *Worker) Run(ctx context.Context) {
 			w.sleep(ctx, w.cfg.PollInterval, true)
 			continue
 		}
-		// Look before claiming: a read, where a claim is a write.
-		next, err := w.s.store.NextDue(ctx, QueueDelivery)
-		if err == nil && (next.IsZero() || next.After(w.s.now())) {
-			wait := w.cfg.PollInterval
-			if !next.IsZero() {
-				wait = min(wait, max(next.Sub(w.s.now()), time.Millisecond))
-			}
-			w.sleep(ctx, wait, false)
-			continue
-		}
 		free := w.cfg.MaxInFlight - held
 		n := min(free, w.cfg.ClaimBatch)
 		// A claim is not cut short by shutdown: a cancelled claim may still
@@ -235,6 +229,10 @@ func (w *Worker) Run(ctx context.Context) {
 			}
 		}
 		w.releaseAll(overflow, true)
+		if len(jobs) == n {
+			continue
+		}
+		w.sleep(ctx, w.nextWake(ctx), false)
 	}
 
 	// Shutdown: let requests in flight finish, then cancel the rest.
@@ -273,6 +271,33 @@ func (w *Worker) sleep(ctx context.Context, d time.Duration, forCapacity bool) {
 	case <-freed:
 	case <-t.C:
 	}
+}
+
+// nextWake is how long to sleep when nothing is due: until the earliest
+// retry this worker scheduled, or the next due time in the store (asked at
+// most ten times per PollInterval: NextDue scans the queue), at most
+// PollInterval. Work queued in-process wakes the worker earlier.
+func (w *Worker) nextWake(ctx context.Context) time.Duration {
+	if time.Since(w.nextChecked) >= w.cfg.PollInterval/10 {
+		w.nextChecked = time.Now()
+		if next, err := w.s.store.NextDue(ctx, QueueDelivery); err == nil {
+			w.nextDue = next
+		}
+	}
+	now := w.s.now()
+	wait := w.cfg.PollInterval
+	w.mu.Lock()
+	soonest := w.soonest
+	if !soonest.After(now) {
+		w.soonest = time.Time{}
+	}
+	w.mu.Unlock()
+	for _, t := range []time.Time{w.nextDue, soonest} {
+		if t.After(now) {
+			wait = min(wait, t.Sub(now))
+		}
+	}
+	return max(wait, time.Millisecond)
 }
 
 // capacity is how many claimed jobs a lane may hold (running and waiting):
@@ -412,7 +437,7 @@ func (w *Worker) completer() {
 		batch = append(batch, j)
 		// Linger briefly so that one transaction completes many jobs; a
 		// completion's delay costs nothing but the job's place in the queue.
-		linger := time.NewTimer(2 * time.Millisecond)
+		linger := time.NewTimer(5 * time.Millisecond)
 	drain:
 		for len(batch) < cap(batch) {
 			select {
@@ -438,7 +463,17 @@ func (w *Worker) reschedule(j store.Job, due time.Time) {
 	if err := w.s.store.Reschedule(ctx, j, due); err != nil && !errors.Is(err, store.ErrLeaseLost) {
 		w.s.log.Warn("sns: rescheduling a job failed", "id", j.ID, "err", err)
 	}
+	w.noteDue(due)
 	w.forget(j.ID)
+}
+
+// noteDue remembers the earliest time a job this worker put back comes due.
+func (w *Worker) noteDue(due time.Time) {
+	w.mu.Lock()
+	if w.soonest.IsZero() || due.Before(w.soonest) {
+		w.soonest = due
+	}
+	w.mu.Unlock()
 }
 
 // releaseAll gives unstarted jobs back to the queue, unchanged (not an
@@ -463,6 +498,7 @@ func (w *Worker) releaseAll(jobs []store.Job, later bool) {
 					w.s.log.Warn("sns: releasing a job failed", "id", j.ID, "err", err)
 				}
 				cancel()
+				w.noteDue(due)
 				continue
 			}
 		}

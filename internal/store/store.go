@@ -90,6 +90,11 @@ type Store interface {
 	Reader
 	Queue
 	// Update runs fn in one transaction, committed when fn returns nil.
+	// fn may run more than once (each time in a new transaction): when
+	// the database aborts it for a deadlock or serialization failure with
+	// another node's transaction, and once more when fn fails with
+	// ErrExists (a check-then-insert that lost a race sees the winner's
+	// row on the second run). fn must not keep state from an earlier run.
 	Update(ctx context.Context, fn func(Tx) error) error
 	Close() error
 }

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/duplexsms/duplex"
@@ -72,6 +73,9 @@ type InboundMessage struct {
 	// Prepared is set once keywords and opt-outs have been applied; a retry
 	// of delivery never applies them twice.
 	Prepared bool `json:"prepared"`
+	// Job is the queue job a redrive gave the message (empty: the one
+	// Receive queued); an older job finds it and stops.
+	Job string `json:"job,omitempty"`
 }
 
 // Publisher publishes a payload to an SNS topic as duplex.CallerFrom(ctx).
@@ -111,6 +115,8 @@ type Pipeline struct {
 	// groupcommit.Committer shares one transaction among concurrent
 	// receives; Receive still returns only once its message is durable).
 	Commit func(ctx context.Context, fn func(store.Tx) error) error
+
+	inflight sync.Map // inbound message IDs being attempted on this node
 }
 
 // ErrUnknownNumber means no account holds the destination number.
@@ -118,8 +124,14 @@ var ErrUnknownNumber = errors.New("no ACTIVE phone number matches the destinatio
 
 // Receive makes an inbound message durable and queues it for delivery.
 func (p *Pipeline) Receive(ctx context.Context, in carrier.Inbound) (string, error) {
-	account, num, err := p.SMS.LookupNumber(ctx, in.To)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && num.Info.Status != "ACTIVE") {
+	return p.ReceiveFor(ctx, "", in)
+}
+
+// ReceiveFor is Receive for a destination number that account must hold
+// ("" = any account); otherwise it returns ErrUnknownNumber.
+func (p *Pipeline) ReceiveFor(ctx context.Context, account string, in carrier.Inbound) (string, error) {
+	owner, num, err := p.SMS.LookupNumber(ctx, in.To)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (num.Info.Status != "ACTIVE" || (account != "" && owner != account))) {
 		return "", fmt.Errorf("%w: %s", ErrUnknownNumber, in.To)
 	}
 	if err != nil {
@@ -132,15 +144,11 @@ func (p *Pipeline) Receive(ctx context.Context, in carrier.Inbound) (string, err
 	m := &InboundMessage{
 		InboundMessageID: uuid.NewString(), OriginationNumber: in.From, DestinationNumber: in.To,
 		MessageBody: in.Body, MediaURLs: in.MediaURLs, Status: StatusPending, ReceivedTimestamp: in.Received.UTC(),
-		Account: account, PhoneNumberID: num.Info.PhoneNumberId, PoolID: num.Info.PoolId,
+		Account: owner, PhoneNumberID: num.Info.PhoneNumberId, PoolID: num.Info.PoolId,
 		Carrier: in.Carrier, CarrierID: in.CarrierID,
 	}
 	b, _ := json.Marshal(m)
-	update := p.Store.Update
-	if p.Commit != nil {
-		update = p.Commit
-	}
-	err = update(ctx, func(tx store.Tx) error {
+	err = p.update(ctx, func(tx store.Tx) error {
 		if err := tx.Insert(ctx, store.Record{Kind: KindInbound, ID: m.InboundMessageID, Data: b}); err != nil {
 			return err
 		}
@@ -157,6 +165,15 @@ func (p *Pipeline) Receive(ctx context.Context, in carrier.Inbound) (string, err
 		p.OnQueued()
 	}
 	return m.InboundMessageID, nil
+}
+
+// update runs a small write through Commit (shared transactions) when set,
+// else in its own transaction.
+func (p *Pipeline) update(ctx context.Context, fn func(store.Tx) error) error {
+	if p.Commit != nil {
+		return p.Commit(ctx, fn)
+	}
+	return p.Store.Update(ctx, fn)
 }
 
 // Get returns an inbound message.
@@ -210,7 +227,9 @@ func (p *Pipeline) List(ctx context.Context, status, dest string, limit int) ([]
 // Redrive queues messages for delivery again (after their cause is fixed).
 // It returns the IDs it requeued; delivered messages are left alone.
 // With allFailed, every FAILED message of account ("" = every account) is
-// requeued as well.
+// requeued as well. The redrive's job takes over from any job the message
+// still had (a RETRYING message's next attempt): that one then finishes
+// without an attempt, so a message has one attempt at a time.
 func (p *Pipeline) Redrive(ctx context.Context, ids []string, allFailed bool, account string) ([]string, error) {
 	if allFailed {
 		failed, err := p.List(ctx, StatusFailed, "", 1<<30)
@@ -225,7 +244,9 @@ func (p *Pipeline) Redrive(ctx context.Context, ids []string, allFailed bool, ac
 	}
 	var done []string
 	for _, id := range ids {
+		requeued := false
 		err := p.Store.Update(ctx, func(tx store.Tx) error {
+			requeued = false
 			rec, err := tx.Get(ctx, "", KindInbound, id)
 			if err != nil {
 				return err
@@ -238,17 +259,21 @@ func (p *Pipeline) Redrive(ctx context.Context, ids []string, allFailed bool, ac
 				return nil
 			}
 			m.Status, m.Reason, m.FirstFailureTimestamp = StatusPending, "", time.Time{}
+			m.Job = id + "/redrive-" + uuid.NewString()[:8]
 			if err := p.put(ctx, tx, &m); err != nil {
 				return err
 			}
-			done = append(done, id)
-			return tx.Enqueue(ctx, store.Job{Queue: QueueInbound, ID: id + "/redrive-" + uuid.NewString()[:8], Payload: []byte(id)})
+			requeued = true
+			return tx.Enqueue(ctx, store.Job{Queue: QueueInbound, ID: m.Job, Payload: []byte(id)})
 		})
 		if errors.Is(err, store.ErrNotFound) {
 			return done, fmt.Errorf("inbound message %s: %w", id, err)
 		}
 		if err != nil {
 			return done, err
+		}
+		if requeued {
+			done = append(done, id)
 		}
 	}
 	if len(done) > 0 && p.OnQueued != nil {
@@ -257,7 +282,12 @@ func (p *Pipeline) Redrive(ctx context.Context, ids []string, allFailed bool, ac
 	return done, nil
 }
 
-// Handle is the jobs.Runner handler of the inbound queue.
+// Handle is the jobs.Runner handler of the inbound queue: one delivery
+// attempt. The number's settings are read once for both steps; the keyword
+// step's result is written with the attempt's outcome in one (shared)
+// transaction, except when the keyword acts (opt-out, opt-in, automatic
+// reply): then it commits first, so that it happens once whatever becomes
+// of the delivery.
 func (p *Pipeline) Handle(ctx context.Context, j store.Job) jobs.Result {
 	id := string(j.Payload)
 	m, err := p.Get(ctx, id)
@@ -267,16 +297,38 @@ func (p *Pipeline) Handle(ctx context.Context, j store.Job) jobs.Result {
 	if err != nil {
 		return jobs.Result{RetryAt: p.Now().Add(time.Second)}
 	}
-	if m.Status == StatusDelivered || m.Status == StatusFailed {
+	if m.Status == StatusDelivered || m.Status == StatusFailed || superseded(m, j) {
 		return jobs.Result{}
 	}
-	if !m.Prepared {
-		if err := p.prepare(ctx, m); err != nil {
+	// One attempt per message at a time on this node (a redrive's job may
+	// come due while an older job's attempt is still running).
+	if _, busy := p.inflight.LoadOrStore(id, struct{}{}); busy {
+		return jobs.Result{RetryAt: p.Now().Add(100 * time.Millisecond)}
+	}
+	defer p.inflight.Delete(id)
+
+	st, serr := p.settings(ctx, m)
+	var prep *prepared
+	if !m.Prepared && serr == nil {
+		prep, err = p.prepare(ctx, m, st)
+		if err == nil && prep.acts {
+			err = p.commitPrepared(ctx, m, st, prep)
+			prep = nil
+		}
+		if err != nil {
 			p.Log.Warn("inbound keyword step failed; will retry", "inboundMessageId", id, "err", err)
 			return jobs.Result{RetryAt: p.Now().Add(time.Second)}
 		}
+		if prep != nil {
+			prep.apply(m)
+		}
 	}
-	return p.deliver(ctx, m)
+	return p.deliver(ctx, j, m, st, serr, prep)
+}
+
+// superseded reports whether a redrive gave the message another job.
+func superseded(m *InboundMessage, j store.Job) bool {
+	return m.Job != "" && m.Job != j.ID
 }
 
 // settings are the two-way settings that apply to a message: the pool's
@@ -289,25 +341,50 @@ type settings struct {
 	optOutList  string
 	origID      string // the number or pool whose keywords apply
 	sourceArn   string
+	num         *smsvoice.PhoneNumber
 }
 
-func (p *Pipeline) settings(ctx context.Context, m *InboundMessage) (*settings, *smsvoice.PhoneNumber, error) {
-	_, num, err := p.SMS.LookupNumber(ctx, m.DestinationNumber)
+// errNotHeld means the account no longer holds the destination number.
+var errNotHeld = errors.New("no longer held")
+
+func (p *Pipeline) settings(ctx context.Context, m *InboundMessage) (*settings, error) {
+	var num *smsvoice.PhoneNumber
+	var err error
+	if m.PhoneNumberID != "" {
+		// The number the message arrived at, in the account that held it
+		// then: released (and perhaps leased again by anyone) means gone.
+		num, err = p.SMS.GetNumber(ctx, m.Account, m.PhoneNumberID)
+		if err == nil && (num.Info.PhoneNumber != m.DestinationNumber || num.Info.Status != "ACTIVE") {
+			err = store.ErrNotFound
+		}
+	} else {
+		var owner string
+		owner, num, err = p.SMS.LookupNumber(ctx, m.DestinationNumber)
+		if err == nil && owner != m.Account {
+			err = store.ErrNotFound
+		}
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, fmt.Errorf("destination number %s is %w by account %s", m.DestinationNumber, errNotHeld, m.Account)
+	}
 	if err != nil {
-		return nil, nil, err
+		return nil, fmt.Errorf("reading destination number %s: %w", m.DestinationNumber, err)
 	}
 	s := &settings{enabled: num.Info.TwoWayEnabled, channelArn: num.Info.TwoWayChannelArn, channelRole: num.Info.TwoWayChannelRole,
 		selfManaged: num.Info.SelfManagedOptOutsEnabled, optOutList: num.Info.OptOutListName, origID: num.Info.PhoneNumberId,
-		sourceArn: num.Info.PhoneNumberArn}
+		sourceArn: num.Info.PhoneNumberArn, num: num}
 	if num.Info.PoolId != "" {
 		pool, err := p.SMS.GetPool(ctx, m.Account, num.Info.PoolId)
-		if err == nil {
+		switch {
+		case err == nil:
 			s = &settings{enabled: pool.Info.TwoWayEnabled, channelArn: pool.Info.TwoWayChannelArn, channelRole: pool.Info.TwoWayChannelRole,
 				selfManaged: pool.Info.SelfManagedOptOutsEnabled, optOutList: pool.Info.OptOutListName, origID: pool.Info.PoolId,
-				sourceArn: pool.Info.PoolArn}
+				sourceArn: pool.Info.PoolArn, num: num}
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, fmt.Errorf("reading pool %s: %w", num.Info.PoolId, err)
 		}
 	}
-	return s, num, nil
+	return s, nil
 }
 
 // defaultOptOutWords are the words AWS honours as opt-outs without any
@@ -345,27 +422,53 @@ func matchKeyword(body string, kws []smsvoice.Keyword) (smsvoice.Keyword, bool) 
 	return smsvoice.Keyword{}, false
 }
 
-// prepare applies keywords and opt-outs once, and fixes the payload fields
-// that depend on the moment of arrival (previousPublishedMessageId), in one
-// transaction with any automatic reply it queues.
-func (p *Pipeline) prepare(ctx context.Context, m *InboundMessage) error {
-	st, num, err := p.settings(ctx, m)
-	if err != nil {
-		return err
-	}
+// prepared is the keyword step's result: the payload fields fixed at the
+// first attempt and what the matched keyword does.
+type prepared struct {
+	prev, keyword, action string
+	kw                    smsvoice.Keyword
+	// acts is true when the keyword changes something (opt-out list,
+	// automatic reply).
+	acts bool
+}
+
+func (r *prepared) apply(m *InboundMessage) {
+	m.PreviousPublishedMessageID, m.MessageKeyword, m.KeywordAction = r.prev, r.keyword, r.action
+	m.Prepared = true
+}
+
+// prepare matches keywords and fixes the payload fields that depend on the
+// moment of arrival (previousPublishedMessageId); it writes nothing.
+func (p *Pipeline) prepare(ctx context.Context, m *InboundMessage, st *settings) (*prepared, error) {
 	prev, err := p.SMS.LastSent(ctx, m.Account, st.origID, m.OriginationNumber)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if prev == "" && st.origID != num.Info.PhoneNumberId {
-		prev, _ = p.SMS.LastSent(ctx, m.Account, num.Info.PhoneNumberId, m.OriginationNumber)
+	if prev == "" && st.origID != st.num.Info.PhoneNumberId {
+		if prev, err = p.SMS.LastSent(ctx, m.Account, st.num.Info.PhoneNumberId, m.OriginationNumber); err != nil {
+			return nil, err
+		}
 	}
 	kws, err := p.SMS.Keywords(ctx, m.Account, st.origID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	kw, matched := matchKeyword(m.MessageBody, kws)
-	err = p.Store.Update(ctx, func(tx store.Tx) error {
+	r := &prepared{prev: prev, keyword: "KEYWORD_" + m.Account}
+	if kw, ok := matchKeyword(m.MessageBody, kws); ok {
+		r.kw, r.keyword, r.action = kw, strings.ToUpper(kw.Keyword), kw.KeywordAction
+		r.acts = !st.selfManaged && len(m.MediaURLs) == 0 &&
+			(kw.KeywordAction == "OPT_OUT" || kw.KeywordAction == "OPT_IN" || kw.KeywordMessage != "")
+	}
+	return r, nil
+}
+
+// commitPrepared writes the keyword step with what the keyword does, in
+// one transaction with any automatic reply it queues, once: a message
+// already prepared (by an earlier attempt) is left as it is.
+func (p *Pipeline) commitPrepared(ctx context.Context, m *InboundMessage, st *settings, r *prepared) error {
+	optedOut := false
+	err := p.update(ctx, func(tx store.Tx) error {
+		optedOut = false
 		rec, err := tx.Get(ctx, "", KindInbound, m.InboundMessageID)
 		if err != nil {
 			return err
@@ -378,40 +481,39 @@ func (p *Pipeline) prepare(ctx context.Context, m *InboundMessage) error {
 			*m = cur
 			return nil
 		}
-		cur.PreviousPublishedMessageID = prev
-		cur.MessageKeyword = "KEYWORD_" + m.Account
-		if matched {
-			cur.MessageKeyword = strings.ToUpper(kw.Keyword)
-			cur.KeywordAction = kw.KeywordAction
-		}
-		if matched && !st.selfManaged && len(m.MediaURLs) == 0 {
-			switch kw.KeywordAction {
-			case "OPT_OUT":
-				if err := p.SMS.OptOutTx(ctx, tx, m.Account, st.optOutList, m.OriginationNumber, true); err != nil {
-					return err
-				}
-				p.Metrics.optOut(m.DestinationNumber)
-			case "OPT_IN":
-				if err := p.SMS.OptInTx(ctx, tx, m.Account, st.optOutList, m.OriginationNumber); err != nil {
-					return err
-				}
+		r.apply(&cur)
+		cur.ReplyMessageID = ""
+		switch r.kw.KeywordAction {
+		case "OPT_OUT":
+			if err := p.SMS.OptOutTx(ctx, tx, m.Account, st.optOutList, m.OriginationNumber, true); err != nil {
+				return err
 			}
-			if kw.KeywordMessage != "" {
-				id, err := p.SMS.Reply(ctx, tx, m.Account, num, num.Info.PoolId, m.OriginationNumber, kw.KeywordMessage, "keyword:"+cur.MessageKeyword)
-				if err != nil {
-					return err
-				}
-				cur.ReplyMessageID = id
+			optedOut = true
+		case "OPT_IN":
+			if err := p.SMS.OptInTx(ctx, tx, m.Account, st.optOutList, m.OriginationNumber); err != nil {
+				return err
 			}
 		}
-		cur.Prepared = true
+		if r.kw.KeywordMessage != "" {
+			id, err := p.SMS.Reply(ctx, tx, m.Account, st.num, st.num.Info.PoolId, m.OriginationNumber, r.kw.KeywordMessage, "keyword:"+cur.MessageKeyword)
+			if err != nil {
+				return err
+			}
+			cur.ReplyMessageID = id
+		}
 		*m = cur
 		return p.put(ctx, tx, &cur)
 	})
-	if err == nil && m.ReplyMessageID != "" && p.SMS.OnQueued != nil {
+	if err != nil {
+		return err
+	}
+	if optedOut {
+		p.Metrics.optOut(m.DestinationNumber)
+	}
+	if m.ReplyMessageID != "" && p.SMS.OnQueued != nil {
 		p.SMS.OnQueued()
 	}
-	return err
+	return nil
 }
 
 // Payload is the seed's six-field JSON, in the seed's order.
@@ -436,12 +538,14 @@ func PayloadOf(m *InboundMessage) string {
 // permanent marks a failure that retrying cannot fix without a user's change.
 type permanent struct{ error }
 
-func (p *Pipeline) deliver(ctx context.Context, m *InboundMessage) jobs.Result {
-	st, _, err := p.settings(ctx, m)
+// deliver makes one delivery attempt and records its outcome (with the
+// keyword step's result prep, when it was not written yet).
+func (p *Pipeline) deliver(ctx context.Context, j store.Job, m *InboundMessage, st *settings, serr error, prep *prepared) jobs.Result {
 	var contactID, published string
+	var err error
 	switch {
-	case err != nil:
-		err = fmt.Errorf("destination number %s is no longer held: %v", m.DestinationNumber, err)
+	case serr != nil:
+		err = serr
 	case len(m.MediaURLs) > 0:
 		err = permanent{errors.New("two-way MMS is not supported: inbound MMS is not delivered")}
 	case !st.enabled:
@@ -452,7 +556,9 @@ func (p *Pipeline) deliver(ctx context.Context, m *InboundMessage) jobs.Result {
 	}
 	now := p.Now().UTC()
 	var res jobs.Result
-	uerr := p.Store.Update(ctx, func(tx store.Tx) error {
+	write := true
+	uerr := p.update(ctx, func(tx store.Tx) error {
+		res, write = jobs.Result{}, true
 		rec, gerr := tx.Get(ctx, "", KindInbound, m.InboundMessageID)
 		if gerr != nil {
 			return gerr
@@ -460,6 +566,14 @@ func (p *Pipeline) deliver(ctx context.Context, m *InboundMessage) jobs.Result {
 		var cur InboundMessage
 		if gerr := json.Unmarshal(rec.Data, &cur); gerr != nil {
 			return gerr
+		}
+		if cur.Status == StatusDelivered || (err != nil && superseded(&cur, j)) {
+			// Delivered meanwhile, or a redrive's job has taken over.
+			write = false
+			return nil
+		}
+		if !cur.Prepared && prep != nil {
+			prep.apply(&cur)
 		}
 		cur.Attempts++
 		cur.ChannelArn, cur.ChannelRole = m.ChannelArn, m.ChannelRole
@@ -471,16 +585,18 @@ func (p *Pipeline) deliver(ctx context.Context, m *InboundMessage) jobs.Result {
 			if cur.FirstFailureTimestamp.IsZero() {
 				cur.FirstFailureTimestamp = now
 			}
+			end := cur.FirstFailureTimestamp.Add(p.RetryWindow)
 			var perm permanent
-			if errors.As(err, &perm) || now.Sub(cur.FirstFailureTimestamp) >= p.RetryWindow {
+			if errors.As(err, &perm) || !now.Before(end) {
 				cur.Status = StatusFailed
 			} else {
 				cur.Status = StatusRetrying
-				backoff := time.Second << min(cur.Attempts-1, 16)
-				if backoff > p.MaxBackoff {
-					backoff = p.MaxBackoff
-				}
+				backoff := min(time.Second<<min(cur.Attempts-1, 16), p.MaxBackoff)
+				// The last attempt comes when the window ends.
 				res.RetryAt = now.Add(backoff)
+				if res.RetryAt.After(end) {
+					res.RetryAt = end
+				}
 			}
 		}
 		*m = cur
@@ -489,6 +605,9 @@ func (p *Pipeline) deliver(ctx context.Context, m *InboundMessage) jobs.Result {
 	if uerr != nil {
 		p.Log.Warn("recording inbound outcome failed; will retry", "inboundMessageId", m.InboundMessageID, "err", uerr)
 		return jobs.Result{RetryAt: now.Add(time.Second)}
+	}
+	if !write {
+		return jobs.Result{}
 	}
 	switch m.Status {
 	case StatusDelivered:

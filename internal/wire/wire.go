@@ -1,6 +1,8 @@
 // Package wire speaks the AWS protocols on one HTTP port and knows nothing
 // about SMS: it authenticates with SigV4, picks the service (JSON 1.0/1.1 by
-// X-Amz-Target, query by Action= and the credential scope's service),
+// X-Amz-Target, query by Action= and the credential scope's service,
+// rest-json on paths other than "/" by the credential scope's service or a
+// path prefix, then the operation by the model's method and requestUri),
 // decodes and validates input against the service's model, calls the
 // operation's handler with JSON input, and encodes the result or the error
 // exactly as that protocol does.
@@ -58,8 +60,9 @@ func Op[In any, Out any](f func(ctx context.Context, in *In) (*Out, error)) Hand
 type Protocol int
 
 const (
-	JSON  Protocol = iota // awsJson1_0 / awsJson1_1, X-Amz-Target
-	Query                 // awsQuery, Action= form, XML responses
+	JSON     Protocol = iota // awsJson1_0 / awsJson1_1, X-Amz-Target
+	Query                    // awsQuery, Action= form, XML responses
+	RestJSON                 // rest-json: HTTP method + requestUri, members bound to URI, query, headers and a JSON body
 )
 
 // Service is one AWS API served by duplex.
@@ -75,6 +78,17 @@ type Service struct {
 	ValidationCode string
 	// Global services (IAM) accept any signing region.
 	Global bool
+	// PathPrefix (rest-json) claims every request whose path starts with
+	// it, whatever its signature; other rest-json services are found by the
+	// credential scope of the request's signature.
+	PathPrefix string
+	// Unsigned (rest-json) services do not use SigV4: a signature, if any,
+	// is ignored and handlers run with no caller in ctx. Their operations
+	// authenticate themselves from their input (a bearer token bound to a
+	// header).
+	Unsigned bool
+
+	routes []restRoute
 }
 
 // Server routes AWS API calls to services.
@@ -88,6 +102,7 @@ type Server struct {
 
 	byTarget map[string]*Service // X-Amz-Target prefix → service
 	byScope  map[string]*Service // credential scope → service
+	byPrefix []*Service          // rest-json services claiming a path prefix
 }
 
 // Register adds a service.
@@ -95,16 +110,36 @@ func (s *Server) Register(svc *Service) {
 	if s.byTarget == nil {
 		s.byTarget, s.byScope = map[string]*Service{}, map[string]*Service{}
 	}
-	if svc.Protocol == JSON {
+	switch svc.Protocol {
+	case JSON:
 		s.byTarget[svc.Model.Metadata().TargetPrefix] = svc
+	case RestJSON:
+		svc.routes = compileRoutes(svc.Model)
+		if svc.PathPrefix != "" {
+			s.byPrefix = append(s.byPrefix, svc)
+		}
 	}
 	s.byScope[svc.Scope] = svc
+}
+
+// restService returns the rest-json service a request on a path other than
+// "/" is for, or nil.
+func (s *Server) restService(r *http.Request) *Service {
+	for _, svc := range s.byPrefix {
+		if strings.HasPrefix(r.URL.Path, svc.PathPrefix) {
+			return svc
+		}
+	}
+	if svc := s.byScope[sigv4.ScopeService(r)]; svc != nil && svc.Protocol == RestJSON && !svc.Unsigned {
+		return svc
+	}
+	return nil
 }
 
 // Handles reports whether r is an AWS API call this server routes.
 func (s *Server) Handles(r *http.Request) bool {
 	if r.URL.Path != "/" {
-		return false
+		return s.restService(r) != nil
 	}
 	if r.Header.Get("X-Amz-Target") != "" {
 		return true
@@ -127,7 +162,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c := &call{reqID: uuid.NewString(), start: time.Now()}
 	ctx := duplex.WithRequestID(r.Context(), c.reqID)
 	body, tooLarge, err := readBody(r)
-	if target := r.Header.Get("X-Amz-Target"); target != "" {
+	var rest *Service
+	if r.URL.Path != "/" && r.URL.Path != "" {
+		rest = s.restService(r)
+	}
+	if rest != nil {
+		c.svc = rest
+	} else if target := r.Header.Get("X-Amz-Target"); target != "" {
 		prefix, op, _ := strings.Cut(target, ".")
 		c.svc, c.op = s.byTarget[prefix], op
 		if c.svc == nil {
@@ -151,6 +192,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if c.svc == nil {
 		s.fail(w, c, &duplex.Error{Code: "UnknownOperationException", Message: "No service handles this request"})
+		return
+	}
+	if c.svc.Protocol == RestJSON {
+		s.serveREST(ctx, w, r, c, body)
 		return
 	}
 
@@ -209,9 +254,54 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	s.run(ctx, w, c, h, input)
+}
+
+// serveREST routes a rest-json request to its operation by method and path,
+// authenticates it (unless the service is unsigned), binds its input and
+// runs it.
+func (s *Server) serveREST(ctx context.Context, w http.ResponseWriter, r *http.Request, c *call, body []byte) {
+	query := r.URL.Query()
+	op, labels, methodSeen := c.svc.match(r.Method, r.URL.EscapedPath(), query)
+	if op == "" {
+		e := &duplex.Error{Code: "UnknownOperationException", Status: http.StatusNotFound,
+			Message: fmt.Sprintf("No %s operation is %s %s", c.svc.Model.Metadata().ServiceID, r.Method, r.URL.Path)}
+		if methodSeen {
+			e.Status = http.StatusMethodNotAllowed
+			e.Message = fmt.Sprintf("%s does not accept %s", r.URL.Path, r.Method)
+		}
+		s.fail(w, c, e)
+		return
+	}
+	c.op = op
+	if !c.svc.Unsigned {
+		caller, aerr := s.authenticate(ctx, c, r, body)
+		if aerr != nil {
+			s.fail(w, c, aerr)
+			return
+		}
+		ctx = duplex.WithCaller(ctx, caller)
+	}
+	h, ok := c.svc.Ops[op]
+	if !ok {
+		s.fail(w, c, &duplex.Error{Code: "UnknownOperationException", Status: http.StatusNotFound,
+			Message: fmt.Sprintf("duplex does not implement %s %s", c.svc.Model.Metadata().ServiceID, op)})
+		return
+	}
+	input, err := bindREST(c.svc.Model, op, labels, r, body)
+	if err != nil {
+		s.fail(w, c, err)
+		return
+	}
+	s.run(ctx, w, c, h, input)
+}
+
+// run validates the decoded input against the model, drops what the model
+// does not define, calls the handler and writes its answer.
+func (s *Server) run(ctx context.Context, w http.ResponseWriter, c *call, h Handler, input any) {
 	if verr := c.svc.Model.ValidateInput(c.op, input); verr != nil {
 		e := &duplex.Error{Code: c.svc.ValidationCode, Message: verr.Message}
-		if c.svc.Protocol == JSON && c.svc.ValidationCode == "ValidationException" {
+		if c.svc.Protocol != Query && c.svc.ValidationCode == "ValidationException" {
 			e.With("Reason", verr.Reason)
 			if len(verr.Fields) > 0 {
 				e.With("Fields", verr.Fields)
@@ -308,6 +398,13 @@ func internalCode(svc *Service) string {
 	case "iam":
 		return "ServiceFailure"
 	}
+	if svc.Protocol == RestJSON {
+		for _, code := range []string{"InternalServiceException", "InternalServerException"} {
+			if s, ok := svc.Model.Shape(code); ok && s.Exception {
+				return code
+			}
+		}
+	}
 	return "InternalFailure"
 }
 
@@ -316,10 +413,17 @@ func (s *Server) succeed(w http.ResponseWriter, c *call, out any) {
 	var err error
 	h := w.Header()
 	h.Set("x-amzn-RequestId", c.reqID)
-	if c.svc.Protocol == Query {
+	switch c.svc.Protocol {
+	case Query:
 		body, err = c.svc.Model.MarshalQueryResponse(c.op, out, c.reqID)
 		h.Set("Content-Type", "text/xml")
-	} else {
+	case RestJSON:
+		body, err = c.svc.Model.MarshalJSONOutput(c.op, out)
+		if err == nil {
+			err = restHeaders(c.svc.Model, c.op, out, h)
+		}
+		h.Set("Content-Type", "application/json")
+	default:
 		body, err = c.svc.Model.MarshalJSONOutput(c.op, out)
 		h.Set("Content-Type", "application/x-amz-json-"+c.svc.Model.Metadata().JSONVersion)
 	}
@@ -339,6 +443,9 @@ func (s *Server) fail(w http.ResponseWriter, c *call, err error) {
 		e = duplex.Internal(internalCode(c.svc), err)
 	}
 	status := e.HTTPStatus()
+	if c.svc != nil && c.svc.Protocol == RestJSON {
+		status = restStatus(c.svc.Model, e)
+	}
 	if status >= 500 && s.Log != nil {
 		s.Log.Error("request failed", "requestId", c.reqID, "operation", c.op, "err", err)
 	}
@@ -357,14 +464,18 @@ func (s *Server) fail(w http.ResponseWriter, c *call, err error) {
 		for k, v := range e.Members {
 			m[k] = v
 		}
-		m["__type"] = e.Code
 		m["message"] = e.Message
-		body, _ = json.Marshal(m)
-		jv := "1.0"
-		if c.svc != nil {
-			jv = c.svc.Model.Metadata().JSONVersion
+		if c.svc != nil && c.svc.Protocol == RestJSON {
+			h.Set("Content-Type", "application/json")
+		} else {
+			m["__type"] = e.Code
+			jv := "1.0"
+			if c.svc != nil {
+				jv = c.svc.Model.Metadata().JSONVersion
+			}
+			h.Set("Content-Type", "application/x-amz-json-"+jv)
 		}
-		h.Set("Content-Type", "application/x-amz-json-"+jv)
+		body, _ = json.Marshal(m)
 		h.Set("x-amzn-ErrorType", e.Code)
 	}
 	h.Set("Content-Length", strconv.Itoa(len(body)))

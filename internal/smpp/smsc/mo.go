@@ -159,6 +159,9 @@ type LoadResult struct {
 	P99ms     float64 `json:"p99ms"`
 	MaxMs     float64 `json:"maxMs"`
 	FirstErr  string  `json:"firstError,omitempty"`
+	// Start is when the first message was due; with a Rate, message i was
+	// due at Start + i/Rate (benchmarks measure end-to-end latency from it).
+	Start time.Time `json:"start"`
 	// Sent is when each message's first deliver_sm went out (by index).
 	Sent []time.Time `json:"-"`
 }
@@ -216,7 +219,7 @@ func (s *Server) RunLoad(ctx context.Context, l Load) LoadResult {
 	close(next)
 	wg.Wait()
 	el := time.Since(start)
-	r := LoadResult{Count: l.Count, Seconds: el.Seconds(), Sent: sent}
+	r := LoadResult{Count: l.Count, Seconds: el.Seconds(), Sent: sent, Start: start}
 	var good []time.Duration
 	for i := range lat {
 		if ok[i] {

@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/duplexsms/duplex/internal/store"
@@ -43,6 +44,8 @@ type Store struct {
 	q   queries
 	// rs and ws prepare queries on r and w (SQLite only; nil otherwise).
 	rs, ws *stmtCache
+	// retries counts transactions run again (retry.go).
+	retries atomic.Int64
 }
 
 // Option configures a Store.
@@ -329,8 +332,8 @@ func (s *Store) Count(ctx context.Context, account, kind, prefix string) (int, e
 	return count(ctx, s.reader(), s.q.count, account, kind, prefix)
 }
 
-// Update runs fn in a transaction.
-func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
+// update runs fn in one transaction (Update retries it).
+func (s *Store) update(ctx context.Context, fn func(store.Tx) error) error {
 	sqltx, err := s.w.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -341,6 +344,11 @@ func (s *Store) Update(ctx context.Context, fn func(store.Tx) error) error {
 	}
 	if err := fn(t); err != nil {
 		sqltx.Rollback()
+		if t.conflict != nil && !retryable(err) {
+			// fn wrapped or replaced the database's verdict; the
+			// transaction still failed only because of a concurrent one.
+			return conflictError{err: err, cause: t.conflict}
+		}
 		return err
 	}
 	if err := sqltx.Commit(); err != nil {
@@ -354,6 +362,18 @@ type tx struct {
 	tx  *sql.Tx
 	q   querier // tx, through prepared statements where the store has them
 	now int64
+	// conflict is the first deadlock or serialization failure a statement
+	// of this transaction met (nil when none).
+	conflict error
+}
+
+// note records a deadlock or serialization failure of a statement, so that
+// Update retries the transaction whatever fn makes of the error.
+func (t *tx) note(err error) error {
+	if err != nil && t.conflict == nil && retryable(err) {
+		t.conflict = err
+	}
+	return err
 }
 
 // reader is the querier for reads outside transactions.
@@ -365,21 +385,24 @@ func (s *Store) reader() querier {
 }
 
 func (t *tx) Get(ctx context.Context, account, kind, id string) (store.Record, error) {
-	return get(ctx, t.q, t.s.q.getForUpdate, account, kind, id)
+	r, err := get(ctx, t.q, t.s.q.getForUpdate, account, kind, id)
+	return r, t.note(err)
 }
 
 func (t *tx) List(ctx context.Context, q store.Query) ([]store.Record, error) {
-	return list(ctx, t.s.d, t.q, q)
+	rs, err := list(ctx, t.s.d, t.q, q)
+	return rs, t.note(err)
 }
 
 func (t *tx) Count(ctx context.Context, account, kind, prefix string) (int, error) {
-	return count(ctx, t.q, t.s.q.count, account, kind, prefix)
+	n, err := count(ctx, t.q, t.s.q.count, account, kind, prefix)
+	return n, t.note(err)
 }
 
 func (t *tx) Insert(ctx context.Context, r store.Record) error {
 	res, err := t.q.ExecContext(ctx, t.s.q.insert, r.Account, r.Kind, r.ID, r.Data, t.stamp(r.Created), t.now)
 	if err != nil {
-		return fmt.Errorf("insert %s %s: %w", r.Kind, r.ID, err)
+		return t.note(fmt.Errorf("insert %s %s: %w", r.Kind, r.ID, err))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return store.ErrExists
@@ -389,7 +412,7 @@ func (t *tx) Insert(ctx context.Context, r store.Record) error {
 
 func (t *tx) Put(ctx context.Context, r store.Record) error {
 	if _, err := t.q.ExecContext(ctx, t.s.q.put, r.Account, r.Kind, r.ID, r.Data, t.stamp(r.Created), t.now); err != nil {
-		return fmt.Errorf("put %s %s: %w", r.Kind, r.ID, err)
+		return t.note(fmt.Errorf("put %s %s: %w", r.Kind, r.ID, err))
 	}
 	return nil
 }
@@ -404,7 +427,7 @@ func (t *tx) stamp(c time.Time) int64 {
 func (t *tx) Delete(ctx context.Context, account, kind, id string) error {
 	res, err := t.q.ExecContext(ctx, t.s.q.del, account, kind, id)
 	if err != nil {
-		return fmt.Errorf("delete %s %s: %w", kind, id, err)
+		return t.note(fmt.Errorf("delete %s %s: %w", kind, id, err))
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return store.ErrNotFound
@@ -415,7 +438,7 @@ func (t *tx) Delete(ctx context.Context, account, kind, id string) error {
 func (t *tx) DeletePrefix(ctx context.Context, account, kind, prefix string) (int, error) {
 	res, err := t.q.ExecContext(ctx, t.s.q.delPrefix, account, kind, prefix, prefixEnd(prefix))
 	if err != nil {
-		return 0, fmt.Errorf("delete %s %s*: %w", kind, prefix, err)
+		return 0, t.note(fmt.Errorf("delete %s %s*: %w", kind, prefix, err))
 	}
 	n, _ := res.RowsAffected()
 	return int(n), nil
@@ -427,7 +450,7 @@ func (t *tx) Enqueue(ctx context.Context, j store.Job) error {
 		due = t.now
 	}
 	if _, err := t.q.ExecContext(ctx, t.s.q.enqueue, j.Queue, j.ID, due, j.Attempts, j.Payload, t.now); err != nil {
-		return fmt.Errorf("enqueue %s %s: %w", j.Queue, j.ID, err)
+		return t.note(fmt.Errorf("enqueue %s %s: %w", j.Queue, j.ID, err))
 	}
 	return nil
 }
