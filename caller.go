@@ -17,7 +17,7 @@ type Caller struct {
 	// SessionPolicy is the optional session policy of an assumed-role session.
 	SessionPolicy string
 	// Context holds extra request condition keys (aws:SourceArn, aws:CalledViaLast, …).
-	Context map[string]string
+	Context  map[string]string
 	SourceIP string
 }
 
