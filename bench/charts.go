@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"image/color"
+	"math"
 	"path/filepath"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -25,6 +27,44 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Legend.Left = true
 	p.Legend.Padding = vg.Points(4)
 	return p
+}
+
+// logTicks labels 1, 2 and 5 times a power of ten and marks the rest.
+type logTicks struct{}
+
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
+	var ts []plot.Tick
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		base := math.Pow(10, e)
+		for m := 1.0; m < 10; m++ {
+			v := m * base
+			if v < lo*0.999 || v > hi*1.001 {
+				continue
+			}
+			t := plot.Tick{Value: v}
+			if m == 1 || m == 2 || m == 5 {
+				t.Label = strconv.FormatFloat(v, 'f', -1, 64)
+			}
+			ts = append(ts, t)
+		}
+	}
+	return ts
+}
+
+// rateAxis puts the offered rates on a log X axis, each one labelled.
+func rateAxis(p *plot.Plot, ss []series) {
+	seen := map[float64]bool{}
+	var ts []plot.Tick
+	for _, s := range ss {
+		for _, pt := range s.Points {
+			if pt.Offered > 0 && !seen[pt.Offered] {
+				seen[pt.Offered] = true
+				ts = append(ts, plot.Tick{Value: pt.Offered, Label: strconv.FormatFloat(pt.Offered, 'f', -1, 64)})
+			}
+		}
+	}
+	p.X.Scale = plot.LogScale{}
+	p.X.Tick.Marker = plot.ConstantTicks(ts)
 }
 
 func save(p *plot.Plot, path string) error {
@@ -87,12 +127,19 @@ func rateRange(ss []series) (float64, float64) {
 // system's closed-loop maximum as a dashed line and the offered rate as a
 // dotted diagonal.
 func throughputChart(ss []series, title, path string, extra func(p *plot.Plot, x0, x1 float64) error) error {
-	p := newPlot(title, "offered load (msgs/s, open loop)", "throughput (msgs/s)")
+	p := newPlot(title, "offered load (msgs/s, open loop, log scale)", "throughput (msgs/s)")
 	x0, x1 := rateRange(ss)
 	if x1 == 0 {
 		return nil
 	}
-	ideal, _ := plotter.NewLine(plotter.XYs{{X: x0, Y: x0}, {X: x1, Y: x1}})
+	rateAxis(p, ss)
+	// y = x, sampled along the log X axis so that it is drawn as it is.
+	var diag plotter.XYs
+	for t := 0.0; t <= 1.0001; t += 0.02 {
+		x := x0 * math.Pow(x1/x0, t)
+		diag = append(diag, plotter.XY{X: x, Y: x})
+	}
+	ideal, _ := plotter.NewLine(diag)
 	ideal.Color, ideal.Dashes = color.Gray{Y: 150}, dotted
 	p.Add(ideal)
 	p.Legend.Add("offered", ideal)
@@ -113,15 +160,22 @@ func throughputChart(ss []series, title, path string, extra func(p *plot.Plot, x
 		}
 	}
 	p.Y.Min = 0
+	// Room above the data for the legend.
+	entries := 1 + 2*len(ss)
+	if extra != nil {
+		entries += 2
+	}
+	p.Y.Max *= 1.2 + 0.07*float64(entries)
 	return save(p, path)
 }
 
 // latencyChart: p50 (solid) and p99 (dashed) against offered rate, log
 // scale.
 func latencyChart(ss []series, title, path string) error {
-	p := newPlot(title, "offered load (msgs/s, open loop)", "latency (ms, log scale)")
+	p := newPlot(title, "offered load (msgs/s, open loop, log scale)", "latency (ms, log scale)")
 	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Y.Tick.Marker = logTicks{}
+	rateAxis(p, ss)
 	some := false
 	for i, s := range ss {
 		c := plotutil.Color(i)
@@ -190,7 +244,7 @@ func (h *harness) charts() []string {
 		try("scale.png", func(path string) error {
 			p := newPlot("MO maximum rate against numbers and opt-outs in the store (duplex)", "phone numbers and opt-out entries (log scale)", "closed-loop MO msgs/s")
 			p.X.Scale = plot.LogScale{}
-			p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+			p.X.Tick.Marker = logTicks{}
 			var xy plotter.XYs
 			for _, s := range r.Scale {
 				for _, pt := range s.Points {

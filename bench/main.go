@@ -111,8 +111,12 @@ func run(args []string) int {
 	fs.BoolVar(&o.scale1M, "scale-1m", false, "add 1,000,000 numbers and opt-outs to the scale workload (seeding takes minutes)")
 	fs.IntVar(&o.profileSeconds, "profile-seconds", 0, "length of duplex's CPU profile at its maximum MO rate (default 10; --quick 5)")
 	fs.IntVar(&o.clients, "clients", 64, "concurrent API callers of the closed-loop MT runs")
+	render := fs.String("render", "", "only write report.md and the charts again from DIR/results.json (after a change to the report)")
 	if err := fs.Parse(args); err != nil {
 		return 2
+	}
+	if *render != "" {
+		return rerender(*render)
 	}
 	def := func(v *int, full, quick int) {
 		if *v == 0 {
@@ -259,15 +263,22 @@ func (h *harness) runAll(ctx context.Context) error {
 	}
 	if o.workloads["signed"] || o.workloads["ceiling"] {
 		say("RSA-2048 signature rate (all %d cores) …", runtime.NumCPU())
-		var v []float64
+		var v, oth, idle []float64
 		for range o.reps {
-			r, err := sigRate(3 * time.Second)
+			ws := []watched{{"bench", os.Getpid()}}
+			s0 := snapshot(ws)
+			r, n, err := sigRate(3 * time.Second)
 			if err != nil {
 				return err
 			}
+			s1 := snapshot(ws)
+			oth = append(oth, otherCores(s0, s1))
 			v = append(v, r)
+			if cpu := (s1.cpu["bench"] - s0.cpu["bench"]).Seconds(); cpu > 0 {
+				idle = append(idle, float64(n)/cpu*float64(runtime.NumCPU()))
+			}
 		}
-		h.res.SigRate = statOf(v)
+		h.res.SigRate, h.res.SigOtherCores, h.res.SigRateIdle = statOf(v), statOf(oth).Median, statOf(idle)
 		say("  %.0f signatures/s", h.res.SigRate.Median)
 	}
 	if o.workloads["ceiling"] {
@@ -472,9 +483,17 @@ func (h *harness) runScale(ctx context.Context) error {
 		if err == nil {
 			rng := newRand(int64(n))
 			pts, serr := h.sweep(ctx, fmt.Sprintf("scale %d MO", n), []float64{1000}, func(rate float64) (sample, error) {
+				// 16 distinct numbers: the counting app tells messages apart
+				// by destination and text.
 				var dests, froms []string
-				for range 16 {
-					dests = append(dests, seededNumber(rng.IntN(n)))
+				picked := map[int]bool{}
+				for len(dests) < min(16, n) {
+					i := rng.IntN(n)
+					if picked[i] {
+						continue
+					}
+					picked[i] = true
+					dests = append(dests, seededNumber(i))
 					froms = append(froms, optedOut(rng.IntN(n)))
 				}
 				return h.runMO(ctx, sys, o.count, rate, dests, froms)
@@ -596,4 +615,31 @@ func writeJSON(path string, v any) error {
 		return err
 	}
 	return os.WriteFile(path, b, 0o644)
+}
+
+// rerender writes a results folder's report and charts again from its
+// results.json.
+func rerender(dir string) int {
+	root, err := repoRoot()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "results.json"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	h := &harness{root: root, out: dir, duplexBin: filepath.Join(dir, "bin", "duplex"), res: &results{}}
+	if err := json.Unmarshal(b, h.res); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		return 1
+	}
+	h.res.Errors = slices.DeleteFunc(h.res.Errors, func(e string) bool { return strings.HasPrefix(e, "chart ") })
+	if err := h.writeReport(); err != nil {
+		fmt.Fprintln(os.Stderr, "bench: report:", err)
+		return 1
+	}
+	fmt.Printf("report: %s\n", filepath.Join(dir, "report.md"))
+	return 0
 }

@@ -115,6 +115,29 @@ func cpuTime(pid int) (time.Duration, error) {
 type cpuSnap struct {
 	at  time.Time
 	cpu map[string]time.Duration
+	// machine is the busy time of all cores (/proc/stat), everything
+	// that ran on the machine included.
+	machine time.Duration
+}
+
+// machineBusy reads the busy time of all cores from /proc/stat (user,
+// nice, system, irq, softirq, steal).
+func machineBusy() time.Duration {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	f := strings.Fields(line)
+	if len(f) < 9 || f[0] != "cpu" {
+		return 0
+	}
+	var busy int64
+	for _, i := range []int{1, 2, 3, 6, 7, 8} {
+		v, _ := strconv.ParseInt(f[i], 10, 64)
+		busy += v
+	}
+	return time.Duration(busy) * time.Second / clkTck
 }
 
 // watched is a process whose CPU use is reported (the bench itself
@@ -125,7 +148,7 @@ type watched struct {
 }
 
 func snapshot(ws []watched) cpuSnap {
-	s := cpuSnap{at: time.Now(), cpu: map[string]time.Duration{}}
+	s := cpuSnap{at: time.Now(), cpu: map[string]time.Duration{}, machine: machineBusy()}
 	for _, w := range ws {
 		if d, err := cpuTime(w.pid); err == nil {
 			s.cpu[w.name] += d
@@ -155,6 +178,21 @@ func cpuDelta(a, b cpuSnap, wall time.Duration, msgs int) map[string]cpuUse {
 		out[name] = u
 	}
 	return out
+}
+
+// otherCores is the CPU that processes outside the benchmark used between
+// two snapshots (cores busy): the machine's busy time less the watched
+// processes'.
+func otherCores(a, b cpuSnap) float64 {
+	wall := b.at.Sub(a.at)
+	if wall <= 0 || a.machine == 0 {
+		return 0
+	}
+	d := b.machine - a.machine
+	for name, t1 := range b.cpu {
+		d -= t1 - a.cpu[name]
+	}
+	return max(0, d.Seconds()/wall.Seconds())
 }
 
 // freePort returns a loopback port nothing listens on (a small race with

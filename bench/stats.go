@@ -19,8 +19,10 @@ type sample struct {
 	Max        float64           `json:"maxms"`
 	Extra      map[string]string `json:"extra,omitempty"`
 	CPU        map[string]cpuUse `json:"cpu"`
-	Errors     int               `json:"errors"`
-	Note       string            `json:"note,omitempty"`
+	// OtherCores is what processes outside the benchmark used meanwhile.
+	OtherCores float64 `json:"otherCores"`
+	Errors     int     `json:"errors"`
+	Note       string  `json:"note,omitempty"`
 }
 
 // stat is the median and spread of one figure over repetitions.
@@ -59,16 +61,18 @@ type point struct {
 	CPU        map[string]stat `json:"cpuCores"`
 	CPUPerMsg  map[string]stat `json:"cpuUsPerMsg"`
 	Arrived    stat            `json:"arrived"`
+	OtherCores stat            `json:"otherCores"`
 }
 
 func aggregate(offered float64, ss []sample) point {
 	p := point{Offered: offered, Samples: ss, CPU: map[string]stat{}, CPUPerMsg: map[string]stat{}}
-	var tp, p50, p99, arr []float64
+	var tp, p50, p99, arr, oth []float64
 	cpu := map[string][]float64{}
 	per := map[string][]float64{}
 	for _, s := range ss {
 		tp = append(tp, s.Throughput)
 		arr = append(arr, float64(s.Arrived))
+		oth = append(oth, s.OtherCores)
 		if offered > 0 && s.Arrived > 0 {
 			p50 = append(p50, s.P50)
 			p99 = append(p99, s.P99)
@@ -78,7 +82,7 @@ func aggregate(offered float64, ss []sample) point {
 			per[k] = append(per[k], c.USPerMsg)
 		}
 	}
-	p.Throughput, p.P50, p.P99, p.Arrived = statOf(tp), statOf(p50), statOf(p99), statOf(arr)
+	p.Throughput, p.P50, p.P99, p.Arrived, p.OtherCores = statOf(tp), statOf(p50), statOf(p99), statOf(arr), statOf(oth)
 	for k := range cpu {
 		p.CPU[k] = statOf(cpu[k])
 		p.CPUPerMsg[k] = statOf(per[k])

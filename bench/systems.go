@@ -353,6 +353,7 @@ keyword = default
 catch-all = true
 get-url = "%s/kannel?to=%%P&text=%%a"
 max-messages = 0
+accept-x-kannel-headers = true
 `, adminPort, boxPort, filepath.Join(dir, "bearerbox.log"), storeLines, host, port, smppUser, smppPass,
 		sendPort, filepath.Join(dir, "smsbox.log"), sinkURL)
 }

@@ -198,26 +198,69 @@ try {
   await shot("inbound-redriven-delivered");
   await ctl("/control/wait", { body: second });
 
-  // Amazon Connect: the import window says plainly it is not available.
+  // Amazon Connect: create an instance; save Amazon Connect as the
+  // destination; in the window that opens, import the number into the
+  // instance. A text then becomes a chat that an agent answers from the
+  // agent workspace, and the answer reaches the customer as an SMS.
+  await nav().getByRole("link", { name: "Agent workspace" }).click();
+  await page.getByRole("heading", { level: 1, name: "Amazon Connect" }).waitFor();
+  await page.getByLabel("Instance alias").fill("support");
+  await page.getByRole("button", { name: "Create instance" }).click();
+  await page.getByText("Amazon Connect instance created.").waitFor();
+  await shot("connect-instance-created");
+
   await editTwoWay(number);
   await page.getByLabel("Amazon Connect", { exact: true }).check();
   expect(await page.getByLabel("Use Amazon SNS topic policies").isHidden(), "topic policies hide for Connect");
   await page.getByLabel("Choose existing IAM role").check();
-  await page.getByLabel("Existing IAM roles").selectOption({ label: "SMSVoiceTwoWay" });
+  await page.getByLabel("Existing IAM roles").selectOption({ label: "SMSVoiceConnect" });
   await shot("edit-settings-connect");
   await page.getByRole("button", { name: "Save changes" }).click();
   const win = page.getByRole("dialog", { name: "Import phone number to Amazon Connect" });
   await win.waitFor();
-  await win.getByText("The Amazon Connect destination is not available in this version of duplex.").waitFor();
-  await shot("connect-not-available");
-  await win.getByRole("link", { name: "Close" }).click();
-  await page.getByRole("link", { name: "Cancel" }).click();
-  expect((await page.locator("#twoway-role").textContent()).includes("role/SMSVoiceTwoWay"), "Connect saved nothing");
+  await win.getByLabel("Incoming messages destination").selectOption({ label: "support (ACTIVE)" });
+  await shot("connect-import-window");
+  await win.getByRole("button", { name: "Import phone number" }).click();
+  await page.getByText(/Phone number imported to Amazon Connect/).waitFor();
+  expect((await page.locator("#twoway-channel").textContent()).includes("connect.us-east-1.amazonaws.com"), "Connect channel shown");
+  for (let i = 0; !(await page.locator("#twoway-connect").textContent()).includes("CLAIMED"); i++) {
+    expect(i < 200, "the number becomes CLAIMED");
+    await page.reload();
+  }
+  await shot("two-way-saved-connect");
+
+  const question = "Can I change my delivery address?";
+  await textFromSimulator(number, question);
+  await nav().getByRole("link", { name: "Agent workspace" }).click();
+  await page.getByRole("link", { name: "support", exact: true }).click();
+  await page.getByRole("heading", { level: 1, name: "Agent workspace" }).waitFor();
+  await page.locator("#chats").getByRole("link", { name: customer }).click();
+  await page.locator("#transcript .msg", { hasText: question }).waitFor();
+  const answer = "Yes, send me the new address.";
+  await page.getByLabel("Reply", { exact: true }).fill(answer);
+  await page.getByRole("button", { name: "Send reply" }).click();
+  await page.locator("#transcript .msg", { hasText: answer }).waitFor();
+  await shot("agent-workspace-reply");
+  const agentURL = page.url();
+
+  // The customer gets the answer in the phone simulator.
+  await nav().getByRole("link", { name: "Phone simulator" }).click();
+  await page.getByLabel("Customer phone number").fill(customer);
+  await page.getByLabel("Your phone number").selectOption({ value: number });
+  await page.getByRole("button", { name: "Open conversation" }).click();
+  await page.locator("#thread .msg-app", { hasText: answer }).waitFor();
+  await shot("simulator-agent-answer");
+
+  // The agent ends the chat.
+  await page.goto(agentURL);
+  await page.getByRole("button", { name: "End chat" }).click();
+  await page.getByText("The chat ended.").waitFor();
+  await shot("agent-chat-ended");
 
   // STOP from the simulator: the opt-out reply appears; the opt-out tab
   // lists the customer, who is then removed.
   await textFromSimulator(number, "STOP");
-  await page.locator("#thread .msg-app").nth(1).waitFor();
+  await page.locator("#thread .msg-app", { hasText: "You have been unsubscribed" }).waitFor();
   await shot("simulator-stop-reply");
   await openNumber(number);
   await tabs().getByRole("link", { name: "Opt-outs" }).click();

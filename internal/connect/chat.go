@@ -39,18 +39,19 @@ type Contact struct {
 	DisconnectTimestamp time.Time         `json:"disconnectTimestamp,omitzero"`
 	LastUpdateTimestamp time.Time         `json:"lastUpdateTimestamp"`
 	DisconnectReason    string            `json:"disconnectReason,omitempty"`
-	Customer            string            `json:"customer"`         // SourceId: the customer's E.164 number
-	Destination         string            `json:"destination"`      // DestinationId: the SMS number's ARN
-	SystemNumber        string            `json:"systemNumber"`     // the imported number, E.164
-	PhoneNumberId       string            `json:"phoneNumberId"`    // the imported number's Connect ID
-	Subtype             string            `json:"subtype"`          // connect:SMS
-	CustomerName        string            `json:"customerName"`     // the customer's display name
+	Customer            string            `json:"customer"`      // SourceId: the customer's E.164 number
+	Destination         string            `json:"destination"`   // DestinationId: the SMS number's ARN
+	SystemNumber        string            `json:"systemNumber"`  // the imported number, E.164
+	PhoneNumberId       string            `json:"phoneNumberId"` // the imported number's Connect ID
+	Subtype             string            `json:"subtype"`       // connect:SMS
+	CustomerName        string            `json:"customerName"`  // the customer's display name
 	CustomerParticipant string            `json:"customerParticipant"`
 	AgentParticipant    string            `json:"agentParticipant,omitempty"` // the first agent who connected
 	AgentConnected      time.Time         `json:"agentConnected,omitzero"`
 	ConsoleAgent        string            `json:"consoleAgent,omitempty"` // the participant the console speaks as
 	Attributes          map[string]string `json:"attributes,omitempty"`
 	Messages            int               `json:"messages"`
+	Seq                 int64             `json:"seq"` // items added so far: orders items of the same instant
 	LastMessage         string            `json:"lastMessage,omitempty"`
 	LastMessageRole     string            `json:"lastMessageRole,omitempty"`
 	LastMessageTime     time.Time         `json:"lastMessageTime,omitzero"`
@@ -100,12 +101,13 @@ type token struct {
 
 func openChatKey(destination, customer string) string { return destination + "|" + customer }
 
-func itemKey(contact string, at time.Time, id string) string {
-	return fmt.Sprintf("%s/%019d/%s", contact, at.UnixNano(), id)
+func itemKey(contact string, at time.Time, seq int64) string {
+	return fmt.Sprintf("%s/%019d/%010d", contact, at.UnixNano(), seq)
 }
 
 // addItem appends an item to a contact's transcript, in time order (an
-// item is never placed before the chat began).
+// item is never placed before the chat began; items of the same instant
+// keep the order they were added in). The caller saves ct.
 func (s *Service) addItem(ctx context.Context, tx store.Tx, account string, ct *Contact, it *Item) error {
 	if it.Id == "" {
 		it.Id = uuid.NewString()
@@ -119,7 +121,8 @@ func (s *Service) addItem(ctx context.Context, tx store.Tx, account string, ct *
 	it.At = it.At.UTC()
 	it.ContactId = ct.Id
 	it.AbsoluteTime = isoMillis(it.At)
-	it.Key = itemKey(ct.Id, it.At, it.Id)
+	ct.Seq++
+	it.Key = itemKey(ct.Id, it.At, ct.Seq)
 	if it.Type == ItemMessage {
 		ct.Messages++
 		if !it.At.Before(ct.LastMessageTime) {

@@ -137,6 +137,9 @@ func testConnectDestination(t *testing.T, backend e2e.Backend) {
 	if got := messages(tr); !slices.Equal(got, want) || tr.InitialContactId != contactID {
 		t.Fatalf("transcript %v (contact %s), want %v", got, tr.InitialContactId, want)
 	}
+	if first := tr.Transcript[0]; first.Type != "PARTICIPANT_JOINED" || first.ParticipantRole != "CUSTOMER" {
+		t.Fatalf("the transcript does not begin with the customer joining: %+v", first)
+	}
 	for _, it := range tr.Transcript {
 		if it.Id == reply.Id && (it.DisplayName != "Ana" || it.ParticipantId != aws.ToString(cp.ParticipantId)) {
 			t.Fatalf("the agent's item: %+v", it)
@@ -171,6 +174,26 @@ func testConnectDestination(t *testing.T, backend e2e.Backend) {
 	m3 := e.waitInbound(number, in3, twoway.StatusDelivered)
 	if m3.ContactID == "" || m3.ContactID == contactID {
 		t.Fatalf("a text after the chat ended went to contact %q (old %s)", m3.ContactID, contactID)
+	}
+	// Texts sent one after another are appended in the order they arrived,
+	// whatever order the inbound workers deliver them in.
+	var ids []string
+	for _, body := range []string{"part 1", "part 2", "part 3", "part 4", "part 5"} {
+		ids = append(ids, e.text(customer, number, body))
+	}
+	for _, id := range ids {
+		if m := e.waitInbound(number, id, twoway.StatusDelivered); m.ContactID != m3.ContactID {
+			t.Fatalf("%s went to contact %s, not %s", id, m.ContactID, m3.ContactID)
+		}
+	}
+	cp3, err := e.connect.CreateParticipant(bg, &connectsdk.CreateParticipantInput{InstanceId: aws.String(instanceID), ContactId: aws.String(m3.ContactID),
+		ParticipantDetails: &ctypes.ParticipantDetailsToAdd{DisplayName: aws.String("Cy")}})
+	noErr(t, err)
+	conn3 := agent.connect(t, aws.ToString(cp3.ParticipantCredentials.ParticipantToken))
+	got := messages(agent.transcript(t, conn3, map[string]any{"ScanDirection": "FORWARD", "MaxResults": 100}))
+	want = []string{"CUSTOMER: One more thing", "CUSTOMER: part 1", "CUSTOMER: part 2", "CUSTOMER: part 3", "CUSTOMER: part 4", "CUSTOMER: part 5"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("second chat transcript %v, want %v", got, want)
 	}
 	_, err = e.connect.StopContact(bg, &connectsdk.StopContactInput{InstanceId: aws.String(instanceID), ContactId: aws.String(m3.ContactID)})
 	noErr(t, err)

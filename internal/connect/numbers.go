@@ -427,3 +427,28 @@ func (s *Service) importedNumber(ctx context.Context, r store.Reader, account, s
 	}
 	return n, err
 }
+
+// ImportedAs returns the caller's imported number whose source is an End
+// User Messaging SMS number ARN, and its instance (nil, nil when the number
+// is not imported).
+func (s *Service) ImportedAs(ctx context.Context, sourceArn string) (*PhoneNumber, *Instance, error) {
+	c, err := caller(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := s.importedNumber(ctx, s.Store, c.Account, sourceArn)
+	if err != nil {
+		return nil, nil, internal(err)
+	}
+	if n == nil {
+		return nil, nil, nil
+	}
+	if err := s.authorize(ctx, c, "connect:DescribePhoneNumber", n.PhoneNumberArn, c.Account); err != nil {
+		return nil, nil, err
+	}
+	inst, err := load[Instance](ctx, s.Store, c.Account, kindInstance, n.InstanceId)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, nil, internal(err)
+	}
+	return n, inst, nil
+}

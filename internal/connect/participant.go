@@ -578,4 +578,3 @@ func (s *Service) optedOut(ctx context.Context, account string, num *smsvoice.Ph
 	}
 	return s.SMS.IsOptedOut(ctx, account, list, customer)
 }
-

@@ -19,7 +19,7 @@
 // connect.phone-number (id phone number ID) with connect.number-source (id
 // the End User Messaging SMS number ARN) so each SMS number is imported at
 // most once, connect.contact (id contact ID), connect.item (id
-// CONTACT/TIME-KEY/ITEM-ID: the transcript in time order),
+// CONTACT/TIME/SEQUENCE: the transcript in time order),
 // connect.participant (id CONTACT/PARTICIPANT-ID), connect.open-chat (id
 // DESTINATION-ARN|CUSTOMER → contact ID: the chat a customer's next text
 // continues) and connect.open (id INSTANCE/CONTACT: the open chats of an

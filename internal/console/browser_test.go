@@ -83,6 +83,17 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The role the flow chooses for Amazon Connect: the seed's trust and
+	// permission policies.
+	if _, err := iamC.CreateRole(ctx, &iamsdk.CreateRoleInput{RoleName: aws.String("SMSVoiceConnect"),
+		AssumeRolePolicyDocument: aws.String(trustPolicy(config.DevAccount))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iamC.PutRolePolicy(ctx, &iamsdk.PutRolePolicyInput{RoleName: aws.String("SMSVoiceConnect"), PolicyName: aws.String("connect"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["connect:SendChatIntegrationEvent"],"Resource":["*"]}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+
 	rec := &recorder{confirmed: make(chan string, 10), arrived: make(chan struct{}, 1)}
 	ctl := httptest.NewServer(rec.handler(t, snsC, iamC))
 	defer ctl.Close()
@@ -149,6 +160,22 @@ func TestBrowser(t *testing.T) {
 	}
 	if !found {
 		t.Error("the redriven message is not in the inbound log")
+	}
+	// The agent's answer from the workspace went to the customer as an SMS
+	// from the number.
+	resp, err = http.Get(url + "/_duplex/simulator/outbound?destinationNumber=%2B14255550182")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var outbox struct{ Messages []struct{ MessageBody, OriginationNumber string } }
+	json.NewDecoder(resp.Body).Decode(&outbox)
+	resp.Body.Close()
+	answered := false
+	for _, m := range outbox.Messages {
+		answered = answered || (m.MessageBody == "Yes, send me the new address." && m.OriginationNumber == number)
+	}
+	if !answered {
+		t.Errorf("the agent's answer is not in the outbox: %+v", outbox.Messages)
 	}
 	if code := srv.stop(t); code != 0 {
 		t.Errorf("duplex serve exited with %d\n%s", code, srv.log.String())

@@ -24,6 +24,7 @@ import (
 
 	"github.com/duplexsms/duplex"
 	"github.com/duplexsms/duplex/internal/awsmodel"
+	"github.com/duplexsms/duplex/internal/connect"
 	"github.com/duplexsms/duplex/internal/iam"
 	"github.com/duplexsms/duplex/internal/sigv4"
 	"github.com/duplexsms/duplex/internal/smsvoice"
@@ -45,6 +46,9 @@ type Config struct {
 	IAM     *iam.Service
 	SNS     *sns.Service
 	Inbound *twoway.Pipeline
+	// Connect is the Amazon Connect subset (instances, the agent workspace);
+	// nil hides it.
+	Connect *connect.Service
 	// Lookup finds an access key's credential (the server's SigV4 lookup).
 	Lookup sigv4.Lookup
 	// MasterKey is the server's master key; the console derives its own
@@ -77,6 +81,8 @@ type Console struct {
 	smsModel   *awsmodel.Model
 	snsModel   *awsmodel.Model
 	iamModel   *awsmodel.Model
+
+	connectModel *awsmodel.Model
 }
 
 // New builds the console.
@@ -108,6 +114,9 @@ func New(cfg Config) (*Console, error) {
 	if c.iamModel, err = awsmodel.Load("iam"); err != nil {
 		return nil, err
 	}
+	if c.connectModel, err = awsmodel.Load("connect"); err != nil {
+		return nil, err
+	}
 	if err := c.parseTemplates(); err != nil {
 		return nil, err
 	}
@@ -137,6 +146,7 @@ func (c *Console) routes() {
 	m.HandleFunc("GET /console/phone-numbers/{id}/two-way", c.authed(c.numberPage("two-way")))
 	m.HandleFunc("GET /console/phone-numbers/{id}/two-way/edit", c.authed(c.editTwoWayPage))
 	m.HandleFunc("POST /console/phone-numbers/{id}/two-way/edit", c.authed(c.saveTwoWay))
+	m.HandleFunc("POST /console/phone-numbers/{id}/two-way/import", c.authed(c.importNumber))
 	m.HandleFunc("GET /console/phone-numbers/{id}/inbound", c.authed(c.numberPage("inbound")))
 	m.HandleFunc("GET /console/phone-numbers/{id}/inbound/table", c.authed(c.inboundTable))
 	m.HandleFunc("POST /console/phone-numbers/{id}/inbound/redrive", c.authed(c.redrive))
@@ -145,6 +155,14 @@ func (c *Console) routes() {
 	m.HandleFunc("POST /console/phone-numbers/{id}/keywords/delete", c.authed(c.deleteKeyword))
 	m.HandleFunc("GET /console/phone-numbers/{id}/opt-outs", c.authed(c.numberPage("opt-outs")))
 	m.HandleFunc("POST /console/phone-numbers/{id}/opt-outs/delete", c.authed(c.deleteOptOut))
+
+	m.HandleFunc("GET /console/connect", c.authed(c.connectPage))
+	m.HandleFunc("POST /console/connect", c.authed(c.createInstance))
+	m.HandleFunc("GET /console/connect/instances/{id}", c.authed(c.workspace))
+	m.HandleFunc("GET /console/connect/instances/{id}/chats", c.authed(c.chatsFragment))
+	m.HandleFunc("GET /console/connect/instances/{id}/contacts/{contact}/transcript", c.authed(c.transcriptFragment))
+	m.HandleFunc("POST /console/connect/instances/{id}/contacts/{contact}/reply", c.authed(c.reply))
+	m.HandleFunc("POST /console/connect/instances/{id}/contacts/{contact}/end", c.authed(c.endChat))
 
 	m.HandleFunc("GET /console/simulator", c.authed(c.simulatorPage))
 	m.HandleFunc("GET /console/simulator/thread", c.authed(c.simulatorThread))
@@ -258,7 +276,7 @@ var funcs = template.FuncMap{
 	},
 }
 
-var pageFiles = []string{"signin", "numbers", "number", "twoway_edit", "simulator", "error"}
+var pageFiles = []string{"signin", "numbers", "number", "twoway_edit", "simulator", "connect", "error"}
 
 func (c *Console) parseTemplates() error {
 	for _, name := range pageFiles {
@@ -314,15 +332,18 @@ func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, s *session, 
 // notices are the fixed messages a redirect after a successful POST shows
 // (?done=…), so no text from the URL is ever echoed.
 var notices = map[string]string{
-	"requested":    "Phone number requested.",
-	"released":     "Phone number released.",
-	"saved":        "Two-way settings saved.",
-	"redriven":     "The message was queued for delivery again.",
-	"already":      "The message was already delivered; nothing to redrive.",
-	"keyword":      "Keyword saved.",
-	"keyword-gone": "Keyword deleted.",
-	"opted-in":     "The number was removed from the opt-out list.",
-	"signedout":    "You are signed out.",
+	"requested":        "Phone number requested.",
+	"released":         "Phone number released.",
+	"saved":            "Two-way settings saved.",
+	"redriven":         "The message was queued for delivery again.",
+	"already":          "The message was already delivered; nothing to redrive.",
+	"keyword":          "Keyword saved.",
+	"keyword-gone":     "Keyword deleted.",
+	"opted-in":         "The number was removed from the opt-out list.",
+	"signedout":        "You are signed out.",
+	"imported":         "Phone number imported to Amazon Connect. It is IN_PROGRESS until the instance has claimed it; then customers' texts become chats in the agent workspace.",
+	"instance-created": "Amazon Connect instance created.",
+	"chat-ended":       "The chat ended. The customer's next text starts a new chat.",
 }
 
 // seeOther redirects after a successful POST (Post/Redirect/Get).

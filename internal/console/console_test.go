@@ -370,12 +370,11 @@ func TestTwoWayValidation(t *testing.T) {
 	if msg := fieldError(r.Body, "NewTopicName"); r.Status != 400 || msg == "" {
 		t.Fatalf("bad topic name: %d %q\n%s", r.Status, msg, r.Body)
 	}
-	// Amazon Connect: the import window says plainly it is not available,
-	// and nothing is saved.
+	// Amazon Connect without a role: Connect receives messages through a
+	// role only; nothing is saved.
 	r = b.post(path, url.Values{"TwoWayEnabled": {"true"}, "Destination": {"connect"}, "RoleChoice": {"role"}})
-	if r.Status != 200 || !strings.Contains(r.Body, "Import phone number to Amazon Connect") ||
-		!strings.Contains(r.Body, "The Amazon Connect destination is not available in this version of duplex.") {
-		t.Fatalf("connect: %d\n%s", r.Status, r.Body)
+	if msg := fieldError(r.Body, "TwoWayChannelRole"); r.Status != 400 || !strings.Contains(msg, "connect:SendChatIntegrationEvent") {
+		t.Fatalf("connect without a role: %d %q\n%s", r.Status, msg, r.Body)
 	}
 	n := numbersOf(t, e.SMS(keyA, secretA))[0]
 	if n.TwoWayEnabled || n.TwoWayChannelArn != nil {

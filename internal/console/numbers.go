@@ -103,6 +103,9 @@ type numberData struct {
 	Keyword  smsvoice.Keyword // the add form
 	OptedOut []smsvoice.OptedOutNumber
 	Next     string
+	// Connect is the number's Amazon Connect import (two-way tab, when the
+	// destination is Amazon Connect).
+	Connect *importWindow
 }
 
 func (c *Console) numberPage(tab string) authedHandler {
@@ -122,6 +125,10 @@ func (c *Console) showNumber(w http.ResponseWriter, r *http.Request, s *session,
 		d.Keyword = *kw
 	}
 	switch tab {
+	case "two-way":
+		if kind, _ := smsvoice.ParseChannel(n.TwoWayChannelArn); kind == smsvoice.ChannelConnect {
+			d.Connect = c.importWindowData(r.Context(), n.PhoneNumberArn)
+		}
 	case "inbound":
 		if d.Inbound, err = c.inbound(r, s, n); err != nil {
 			c.fail(w, r, s, err)

@@ -31,13 +31,35 @@ type twoWayForm struct {
 }
 
 type editData struct {
-	Number        *smsvoice.PhoneNumberInfo
-	Form          twoWayForm
-	Topics        []string
-	Roles         []iam.Role
-	ConnectWindow bool
-	TopicPolicy   string // the statement a topic needs for "Use Amazon SNS topic policies"
+	Number      *smsvoice.PhoneNumberInfo
+	Form        twoWayForm
+	Topics      []string
+	Roles       []iam.Role
+	TopicPolicy string // the statement a topic needs for "Use Amazon SNS topic policies"
+	// Window is the "Import phone number to Amazon Connect" window, shown
+	// after Amazon Connect settings are saved (nil: closed).
+	Window *importWindow
+	// ConnectChannel is the TwoWayChannelArn of Amazon Connect in this region.
+	ConnectChannel string
+	// ConnectPolicy is the seed's permission policy for the Connect role.
+	ConnectPolicy string
 }
+
+// connectPermissionPolicy is the seed's permission policy of the role
+// Amazon Connect delivery uses.
+const connectPermissionPolicy = `{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Action": ["connect:SendChatIntegrationEvent"],
+      "Resource": ["*"]
+    }
+  ]
+}`
+
+// connectChannel is the two-way channel of Amazon Connect in a region.
+func connectChannel(region string) string { return "connect." + region + ".amazonaws.com" }
 
 // Sid of the statement duplex adds to the policy of a topic it creates.
 const twoWaySid = "SMSVoiceTwoWayPublish"
@@ -67,11 +89,19 @@ func (c *Console) editTwoWayPage(w http.ResponseWriter, r *http.Request, s *sess
 		c.fail(w, r, s, err)
 		return
 	}
-	c.showEdit(w, r, s, n, formFromNumber(n), http.StatusOK, nil, false)
+	var win *importWindow
+	if kind, _ := smsvoice.ParseChannel(n.TwoWayChannelArn); kind == smsvoice.ChannelConnect && r.URL.Query().Get("import") == "1" {
+		win = c.importWindowData(r.Context(), n.PhoneNumberArn)
+	}
+	c.showEditWindow(w, r, s, n, formFromNumber(n), http.StatusOK, nil, win)
 }
 
-func (c *Console) showEdit(w http.ResponseWriter, r *http.Request, s *session, n *smsvoice.PhoneNumberInfo, f twoWayForm, status int, p *problems, connect bool) {
-	d := &editData{Number: n, Form: f, ConnectWindow: connect}
+func (c *Console) showEdit(w http.ResponseWriter, r *http.Request, s *session, n *smsvoice.PhoneNumberInfo, f twoWayForm, status int, p *problems) {
+	c.showEditWindow(w, r, s, n, f, status, p, nil)
+}
+
+func (c *Console) showEditWindow(w http.ResponseWriter, r *http.Request, s *session, n *smsvoice.PhoneNumberInfo, f twoWayForm, status int, p *problems, win *importWindow) {
+	d := &editData{Number: n, Form: f, Window: win, ConnectChannel: connectChannel(c.region()), ConnectPolicy: connectPermissionPolicy}
 	var err error
 	if d.Topics, err = c.topics(r.Context()); err != nil {
 		if p == nil {
@@ -148,7 +178,10 @@ func (c *Console) roles(ctx context.Context) ([]iam.Role, error) {
 // twoWayFields maps UpdatePhoneNumber members to the form's fields.
 func twoWayFields(f twoWayForm) map[string]string {
 	arn := "TwoWayChannelArn"
-	if f.Topic == "new" {
+	switch {
+	case f.Destination == "connect":
+		arn = "Destination"
+	case f.Topic == "new":
 		arn = "NewTopicName"
 	}
 	return map[string]string{"TwoWayChannelArn": arn, "TwoWayChannelRole": "TwoWayChannelRole", "TwoWayEnabled": "TwoWayEnabled"}
@@ -169,36 +202,40 @@ func (c *Console) saveTwoWay(w http.ResponseWriter, r *http.Request, s *session)
 	if f.Enabled {
 		switch f.Destination {
 		case "connect":
-			// The seed's "Import phone number to Amazon Connect" window comes
-			// after Save changes; duplex has no Amazon Connect destination
-			// yet, so the window says so and nothing is saved.
-			c.showEdit(w, r, s, n, f, http.StatusOK, nil, true)
-			return
+			// Amazon Connect delivers through a role only; after Save
+			// changes the seed's "Import phone number to Amazon Connect"
+			// window opens.
+			f.RoleChoice = "role"
+			if f.RoleArn == "" {
+				p.field("TwoWayChannelRole", "Choose an IAM role: Amazon Connect receives messages through a role that allows connect:SendChatIntegrationEvent.")
+			}
 		case "sns":
+			switch f.RoleChoice {
+			case "role":
+				if f.RoleArn == "" {
+					p.field("TwoWayChannelRole", "Choose an IAM role, or choose Use Amazon SNS topic policies.")
+				}
+			case "topic-policy":
+				f.RoleArn = "" // no role: the topic's policy must let sms-voice.amazonaws.com publish
+			default:
+				p.field("RoleChoice", "Choose how duplex gets permission to publish to the topic.")
+			}
+			if f.Topic != "new" && f.Topic != "existing" {
+				p.field("Topic", "Choose New Amazon SNS topic or Existing Amazon SNS topic.")
+			}
+			if f.Topic == "new" && f.NewTopicName == "" {
+				p.field("NewTopicName", "Enter a name for the new topic.")
+			}
 		default:
 			p.field("Destination", "Choose a destination type.")
 		}
-		switch f.RoleChoice {
-		case "role":
-			if f.RoleArn == "" {
-				p.field("TwoWayChannelRole", "Choose an IAM role, or choose Use Amazon SNS topic policies.")
-			}
-		case "topic-policy":
-			f.RoleArn = "" // no role: the topic's policy must let sms-voice.amazonaws.com publish
-		default:
-			p.field("RoleChoice", "Choose how duplex gets permission to publish to the topic.")
-		}
-		if f.Topic != "new" && f.Topic != "existing" {
-			p.field("Topic", "Choose New Amazon SNS topic or Existing Amazon SNS topic.")
-		}
-		if f.Topic == "new" && f.NewTopicName == "" {
-			p.field("NewTopicName", "Enter a name for the new topic.")
-		}
 		if p.any() {
-			c.showEdit(w, r, s, n, f, http.StatusBadRequest, &p, false)
+			c.showEdit(w, r, s, n, f, http.StatusBadRequest, &p)
 			return
 		}
-		if f.Topic == "new" {
+		if f.Destination == "connect" {
+			f.TopicArn = connectChannel(c.region())
+		} else if f.Topic == "new" {
 			arn, err := c.createTwoWayTopic(r.Context(), s.Account, f.NewTopicName)
 			if err != nil {
 				if e, ok := duplex.AsError(err); ok && len(fieldsOf(e)) == 0 {
@@ -206,7 +243,7 @@ func (c *Console) saveTwoWay(w http.ResponseWriter, r *http.Request, s *session)
 				} else {
 					p.addError(err, map[string]string{"Name": "NewTopicName"})
 				}
-				c.showEdit(w, r, s, n, f, statusOf(err), &p, false)
+				c.showEdit(w, r, s, n, f, statusOf(err), &p)
 				return
 			}
 			f.TopicArn = arn
@@ -232,7 +269,12 @@ func (c *Console) saveTwoWay(w http.ResponseWriter, r *http.Request, s *session)
 			// The topic exists now: offer it as the existing one next time.
 			f.Topic = "existing"
 		}
-		c.showEdit(w, r, s, n, f, statusOf(err), &p, false)
+		c.showEdit(w, r, s, n, f, statusOf(err), &p)
+		return
+	}
+	if f.Enabled && f.Destination == "connect" {
+		// Saved; now the window to import the number into an instance.
+		seeOther(w, r, "/console/phone-numbers/"+url.PathEscape(n.PhoneNumberId)+"/two-way/edit?import=1", "saved")
 		return
 	}
 	seeOther(w, r, back, "saved")

@@ -57,10 +57,10 @@ type duplexProcess struct {
 	done           chan error
 }
 
-func startDuplex(t *testing.T, bin, addr, data string) *duplexProcess {
+func startDuplex(t *testing.T, bin, addr, data string, args ...string) *duplexProcess {
 	t.Helper()
 	p := &duplexProcess{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(bin, "serve", "--addr", addr, "--data", data)
+	p.cmd = exec.Command(bin, append([]string{"serve", "--addr", addr, "--data", data}, args...)...)
 	p.cmd.Env = append(envWithout("DUPLEX_"), "DUPLEX_LOG_LEVEL=info")
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	noErr(t, p.cmd.Start())
@@ -128,11 +128,14 @@ func buildDuplex(t *testing.T) string {
 // TestBinaryGracefulShutdown runs the real binary: serve, a request, SIGTERM
 // (exit 0, store closed), and a second start on the same data folder that
 // finds the state.
-func TestBinaryGracefulShutdown(t *testing.T) {
+func TestBinaryGracefulShutdown(t *testing.T) { testBinaryGracefulShutdown(t) }
+
+// testBinaryGracefulShutdown runs it with `duplex serve` args (the store).
+func testBinaryGracefulShutdown(t *testing.T, args ...string) {
 	bin := buildDuplex(t)
 	data := t.TempDir()
 	addr := freeAddr(t)
-	p := startDuplex(t, bin, addr, data)
+	p := startDuplex(t, bin, addr, data, args...)
 	if !strings.Contains(p.stdout.String(), "duplex listening on http://"+addr) || !strings.Contains(p.stdout.String(), `access key "test"`) {
 		t.Errorf("banner: %q", p.stdout.String())
 	}
@@ -148,7 +151,7 @@ func TestBinaryGracefulShutdown(t *testing.T) {
 		t.Errorf("no clean stop in the log: %s", p.stderr)
 	}
 
-	p = startDuplex(t, bin, addr, data)
+	p = startDuplex(t, bin, addr, data, args...)
 	d := describeNumber(t, c, aws.ToString(n.PhoneNumberId))
 	eq(t, "number after restart", aws.ToString(d.PhoneNumber), aws.ToString(n.PhoneNumber))
 	sameIDs(t, "lists after restart", optOutListNamesFor(t, c), []string{"Default", "survives"})
@@ -184,7 +187,9 @@ func optOutListNamesFor(t *testing.T, c *sms.Client) []string {
 }
 
 // TestAWSCLI drives the server with the aws CLI, when it is installed.
-func TestAWSCLI(t *testing.T) {
+func TestAWSCLI(t *testing.T) { testAWSCLI(t, SQLite) }
+
+func testAWSCLI(t *testing.T, backend Backend) {
 	awsBin, err := exec.LookPath("aws")
 	if err != nil {
 		t.Skip("aws CLI not on PATH")
@@ -192,7 +197,7 @@ func TestAWSCLI(t *testing.T) {
 	if out, err := exec.Command(awsBin, "--version").CombinedOutput(); err != nil {
 		t.Skipf("aws CLI does not run: %v %s", err, out)
 	}
-	h := Start(t, SQLite)
+	h := Start(t, backend)
 	home := t.TempDir()
 	run := func(args ...string) ([]byte, []byte, error) {
 		cmd := exec.Command(awsBin, append([]string{"--endpoint-url", h.URL, "--output", "json", "pinpoint-sms-voice-v2"}, args...)...)

@@ -21,6 +21,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -348,6 +349,7 @@ func closedLoop(b *testing.B, s *benchSender, sub *benchSubscriber, targets []st
 	dups := sub.dups.Load()
 	var wg sync.WaitGroup
 	b.ResetTimer()
+	cpu0 := processCPU()
 	for range min(s.senders, b.N) {
 		wg.Go(func() {
 			for {
@@ -371,10 +373,12 @@ func closedLoop(b *testing.B, s *benchSender, sub *benchSubscriber, targets []st
 	}
 	wg.Wait()
 	b.StopTimer()
+	cpu := processCPU() - cpu0
 	if err := failed.Load(); err != nil {
 		b.Fatal(err)
 	}
 	sub.forget(ids)
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/msg")
 	slices.Sort(lat)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
 	b.ReportMetric(ms(quantile(lat, 0.50)), "p50-ms")
@@ -482,6 +486,16 @@ func profile(b *testing.B, name string) (stop func()) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}
+}
+
+// processCPU is the CPU time (user and system) the process has used:
+// clients, server and subscriber run in it, so per message it is what one
+// message costs end to end, less sensitive than msgs/s to other load on
+// the machine.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func quantile(sorted []time.Duration, q float64) time.Duration {

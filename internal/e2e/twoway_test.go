@@ -549,6 +549,41 @@ func testTwoWayTopicPolicy(t *testing.T, h *Harness) {
 	if m.Attempts < 2 || m.Reason != "" {
 		t.Errorf("delivered after a retry: attempts %d reason %q", m.Attempts, m.Reason)
 	}
+
+	// A RETRYING message redriven while its own retries go on is still
+	// delivered once.
+	e.setTopic(s.topic, "Policy", ownerOnlyPolicy(AccountA, s.topic))
+	id3 := e.text(customer, s.number, "redrive me")
+	e.waitInbound(s.number, id3, twoway.StatusRetrying)
+	e.setTopic(s.topic, "Policy", seedTopicPolicy(s.topic))
+	e.redrive(id3)
+	s.ep.payload(id3)
+	id4 := e.text(customer, s.number, "after the redrive")
+	s.ep.payload(id4)
+	e.waitInbound(s.number, id3, twoway.StatusDelivered)
+	eq(t, "deliveries of a redriven RETRYING message", s.ep.count(id3), 1)
+
+	// The number is released while a message waits: the reason says so.
+	e.setTopic(s.topic, "Policy", ownerOnlyPolicy(AccountA, s.topic))
+	id5 := e.text(customer, s.number, "last words")
+	e.waitInbound(s.number, id5, twoway.StatusRetrying)
+	_, err := e.sms.ReleasePhoneNumber(bg, &sms.ReleasePhoneNumberInput{PhoneNumberId: aws.String(s.numberID)})
+	noErr(t, err)
+	e.setTopic(s.topic, "Policy", seedTopicPolicy(s.topic))
+	deadline := time.Now().Add(twWaitBound)
+	for {
+		m = e.waitInbound(s.number, id5, twoway.StatusRetrying)
+		if strings.Contains(m.Reason, "no longer held by account "+AccountA) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("released number: reason %q", m.Reason)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if s.ep.count(id5) != 0 {
+		t.Fatal("delivered for a released number")
+	}
 }
 
 // testTwoWayRole: the role path with the seed's trust and permission

@@ -13,13 +13,16 @@ import (
 // TestWalkthrough runs the README's walkthrough (scripts/walkthrough.sh)
 // with the real aws CLI against the real binary, and checks the payloads
 // the subscriber printed: the README must stay true.
-func TestWalkthrough(t *testing.T) {
+func TestWalkthrough(t *testing.T) { testWalkthrough(t) }
+
+// testWalkthrough runs the walkthrough against `duplex serve` with args.
+func testWalkthrough(t *testing.T, args ...string) {
 	if _, err := exec.LookPath("aws"); err != nil {
 		t.Skip("the aws CLI is not installed")
 	}
 	bin := buildDuplex(t)
 	addr := freeAddr(t)
-	p := startDuplex(t, bin, addr, t.TempDir())
+	p := startDuplex(t, bin, addr, t.TempDir(), args...)
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
 	payloads := filepath.Join(t.TempDir(), "payloads.txt")

@@ -236,7 +236,7 @@ func (s *subscriber) fail(format string, args ...any) {
 
 type envelope struct {
 	Type, MessageId, Token, TopicArn, Subject, Message, SubscribeURL, Timestamp string
-	SignatureVersion, Signature, SigningCertURL                              string
+	SignatureVersion, Signature, SigningCertURL                                 string
 }
 
 func (s *subscriber) ServeHTTP(w http.ResponseWriter, r *http.Request) {

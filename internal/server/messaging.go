@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/duplexsms/duplex"
@@ -45,7 +46,9 @@ func (s *Server) setupMessaging() error {
 	if s.STS != nil {
 		s.Inbound.Roles = roleAssumer{s.STS}
 	}
-	s.inRunner = &jobs.Runner{Queue: s.Store, Name: twoway.QueueInbound, Owner: owner, Handle: s.Inbound.Handle, Log: s.Log, Concurrency: 16,
+	// 64 attempts at once: they mostly wait for the store, and more of them
+	// share each transaction (commit, completions).
+	s.inRunner = &jobs.Runner{Queue: newBatchCompleter(s.Store), Name: twoway.QueueInbound, Owner: owner, Handle: s.Inbound.Handle, Log: s.Log, Concurrency: 64,
 		Lease: s.Config.Cluster.JobLease}
 	s.Inbound.OnQueued = s.inRunner.Notify
 	s.Background(s.runOutbound)
@@ -128,16 +131,15 @@ func (s *Server) simInbound(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, "BadRequest", "messageBody is required")
 		return
 	}
-	if account != "" {
-		if owner, _, err := s.SMS.LookupNumber(r.Context(), in.DestinationNumber); err != nil || owner != account {
-			fail(w, http.StatusNotFound, "NotFound", "no ACTIVE phone number "+in.DestinationNumber+" in your account")
-			return
-		}
-	}
-	id, err := s.Inbound.Receive(r.Context(), carrier.Inbound{From: in.OriginationNumber, To: in.DestinationNumber,
+	// With an account, the number must be one of its own (one lookup).
+	id, err := s.Inbound.ReceiveFor(r.Context(), account, carrier.Inbound{From: in.OriginationNumber, To: in.DestinationNumber,
 		Body: in.MessageBody, MediaURLs: in.MediaURLs, Carrier: "simulator"})
 	if errors.Is(err, twoway.ErrUnknownNumber) {
-		fail(w, http.StatusNotFound, "NotFound", err.Error())
+		msg := err.Error()
+		if account != "" {
+			msg = "no ACTIVE phone number " + in.DestinationNumber + " in your account"
+		}
+		fail(w, http.StatusNotFound, "NotFound", msg)
 		return
 	}
 	if err != nil {
@@ -246,6 +248,61 @@ func (s *Server) message(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, m)
+}
+
+// batchCompleter completes a runner's jobs in shared transactions when the
+// store can (store.BatchQueue): as groupcommit does for record writes, the
+// first caller completes every job queued meanwhile and each caller returns
+// once its own job is completed. With SQLite's one writer, a transaction
+// per finished job would cap the inbound pipeline's throughput.
+type batchCompleter struct {
+	store.Queue
+	batch store.BatchQueue
+
+	mu      sync.Mutex
+	jobs    []store.Job
+	waiters []chan error
+	running bool
+}
+
+func newBatchCompleter(q store.Queue) store.Queue {
+	b, ok := q.(store.BatchQueue)
+	if !ok {
+		return q
+	}
+	return &batchCompleter{Queue: q, batch: b}
+}
+
+// Complete removes a finished job. A job whose lease was lost is skipped
+// without an error (it is another owner's now).
+func (c *batchCompleter) Complete(ctx context.Context, j store.Job) error {
+	done := make(chan error, 1)
+	c.mu.Lock()
+	c.jobs, c.waiters = append(c.jobs, j), append(c.waiters, done)
+	if c.running {
+		c.mu.Unlock()
+		return <-done
+	}
+	c.running = true
+	c.mu.Unlock()
+	for {
+		c.mu.Lock()
+		n := min(len(c.jobs), groupcommit.MaxBatch)
+		if n == 0 {
+			c.running = false
+			c.jobs, c.waiters = nil, nil
+			c.mu.Unlock()
+			break
+		}
+		jobs, waiters := c.jobs[:n:n], c.waiters[:n:n]
+		c.jobs, c.waiters = c.jobs[n:], c.waiters[n:]
+		c.mu.Unlock()
+		_, err := c.batch.CompleteBatch(context.WithoutCancel(ctx), jobs)
+		for _, w := range waiters {
+			w <- err
+		}
+	}
+	return <-done
 }
 
 // roleAssumer lets the inbound pipeline assume a two-way channel role as

@@ -110,6 +110,12 @@ func (s *Service) RequestPhoneNumber(ctx context.Context, in *RequestPhoneNumber
 			break
 		}
 	}
+	if errors.Is(err, errTokenRace) {
+		// The same token at once (on another node): the winner's number.
+		if res, ok := s.tokenWinner(ctx, account, *in.ClientToken); ok {
+			return res, nil
+		}
+	}
 	if err != nil {
 		return nil, internal(err)
 	}
@@ -628,7 +634,9 @@ func (s *Service) rememberToken(ctx context.Context, tx store.Tx, account, op, t
 	if errors.Is(err, store.ErrExists) {
 		// A concurrent call with the same token won: fail this one so the
 		// client retries and gets the winner's result.
-		return duplex.Conflict("RESOURCE_ALREADY_EXISTS", "", "", "A request with the same ClientToken is in progress.")
+		e := duplex.Conflict("RESOURCE_ALREADY_EXISTS", "", "", "A request with the same ClientToken is in progress.")
+		e.Err = errTokenRace
+		return e
 	}
 	return err
 }
@@ -647,6 +655,17 @@ func checkTags(tags []Tag) error {
 		seen[t.Key] = true
 	}
 	return nil
+}
+
+// RouteNumber finds which account holds an E.164 number and the number's
+// ID from the number index alone (one read; indexed numbers are ACTIVE: a
+// released number leaves the index). Inbound messages are routed with it.
+func (s *Service) RouteNumber(ctx context.Context, e164 string) (account, id string, err error) {
+	idx, err := load[numberIndex](ctx, s.Store, "", kindNumberIndex, e164)
+	if err != nil {
+		return "", "", err
+	}
+	return idx.Account, idx.ID, nil
 }
 
 // GetNumber returns a phone number of an account by ID (store.ErrNotFound

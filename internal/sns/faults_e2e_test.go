@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"github.com/aws/aws-sdk-go-v2/service/sns/types"
 	"github.com/duplexsms/duplex/internal/e2e"
 	dsns "github.com/duplexsms/duplex/internal/sns"
 )
@@ -131,37 +132,58 @@ func testTimeoutDeadLetter(t *testing.T, backend e2e.Backend) {
 }
 
 // A subscriber that holds every request does not hold back a healthy one,
-// and never has more than 8 requests in flight.
+// even with a backlog larger than the worker would hold for it, and never
+// has more than 8 requests in flight.
 func TestSlowSubscriberIsolation(t *testing.T) {
 	t.Parallel()
 	h := e2e.Start(t, e2e.SQLite)
 	ctx := context.Background()
 	a := client(h, e2e.KeyA)
 	slow, fast := newSubscriber(t), newSubscriber(t)
-	tp, _ := a.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("mixed")})
-	topicArn := aws.ToString(tp.TopicArn)
-	subscribeConfirmed(t, h, a, topicArn, slow, "", nil)
-	subscribeConfirmed(t, h, a, topicArn, fast, "", nil)
+	slowTopic, _ := a.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("slow")})
+	fastTopic, _ := a.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String("fast")})
+	subscribeConfirmed(t, h, a, aws.ToString(slowTopic.TopicArn), slow, "", nil)
+	subscribeConfirmed(t, h, a, aws.ToString(fastTopic.TopicArn), fast, "", nil)
 	hold := make(chan struct{})
 	slow.mu.Lock()
 	slow.hold = hold
 	slow.mu.Unlock()
-	const n = 40
-	for i := 0; i < n; i++ {
-		if _, err := a.Publish(ctx, &sns.PublishInput{TopicArn: tp.TopicArn, Message: aws.String(fmt.Sprint("m", i))}); err != nil {
-			t.Fatal(err)
+	const backlog, n = 600, 40
+	publish := func(topic *string, count int) {
+		for i := 0; i < count; i += 10 {
+			var entries []types.PublishBatchRequestEntry
+			for k := i; k < min(i+10, count); k++ {
+				entries = append(entries, types.PublishBatchRequestEntry{Id: aws.String(fmt.Sprint("e", k)), Message: aws.String(fmt.Sprint("m", k))})
+			}
+			out, err := a.PublishBatch(ctx, &sns.PublishBatchInput{TopicArn: topic, PublishBatchRequestEntries: entries})
+			if err != nil || len(out.Failed) > 0 {
+				t.Fatalf("PublishBatch: %v %+v", err, out)
+			}
 		}
 	}
+	publish(slowTopic.TopicArn, backlog)
+	slow.waitFor("the slow endpoint to be busy", func([]received) bool {
+		slow.mu.Lock()
+		defer slow.mu.Unlock()
+		return slow.active == 8
+	})
+	publish(fastTopic.TopicArn, n)
 	// The healthy endpoint gets everything while the slow one holds on.
 	fast.waitFor("all messages at the healthy endpoint", func(g []received) bool { return len(messages(g)) == n })
 	slow.mu.Lock()
-	inFlight, peak := slow.active, slow.maxAct
+	inFlight, peak, done := slow.active, slow.maxAct, len(slow.got)
 	slow.mu.Unlock()
-	if inFlight == 0 || peak > 8 {
-		t.Fatalf("slow endpoint: %d in flight, peak %d (limit 8)", inFlight, peak)
+	if inFlight == 0 || peak > 8 || done > 1 {
+		t.Fatalf("slow endpoint: %d in flight, peak %d (limit 8), %d answered", inFlight, peak, done)
 	}
 	close(hold)
-	slow.waitFor("all messages at the slow endpoint", func(g []received) bool { return len(messages(g)) >= n })
+	slow.waitFor("all messages at the slow endpoint", func(g []received) bool {
+		seen := map[string]bool{}
+		for _, m := range messages(g) {
+			seen[m] = true
+		}
+		return len(seen) == backlog
+	})
 	drain(t, h)
 	slow.mu.Lock()
 	peak = slow.maxAct

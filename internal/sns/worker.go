@@ -16,25 +16,38 @@ import (
 
 // Delivery.
 //
-// Publish writes one job per (message, matching confirmed subscription) to
-// QueueDelivery in its transaction; Subscribe and Unsubscribe write the
-// confirmation requests there too. The worker claims due jobs in batches
-// with a lease, hands each to its subscription's lane and completes the
-// delivered ones in batches. A lane runs at most PerSubscription requests at
-// once; claimed jobs beyond that wait in the lane, up to what the lane can
-// start before the lease runs out (estimated from its recent latency); the
-// rest go back to the queue for later. So a slow or dead endpoint holds a
-// bounded share of the worker and never holds back the others.
+// Fan-out happens at publish: Publish applies every confirmed
+// subscription's filter policy and writes one job per matching
+// subscription to QueueDelivery in its transaction (concurrent publishes
+// share transactions, see commit.go); Subscribe and Unsubscribe queue the
+// confirmation requests there too.
 //
-// A failed attempt (HTTP 5xx, 429, 1xx, no answer within RequestTimeout, a
-// connection error) is rescheduled after the delay the delivery policy
-// gives for that retry; HTTP 4xx other than 429 is a permanent failure, as
-// SNS documents. When the retries are used up, or the message is older than
-// SNS's one-hour lifetime, the delivery becomes a dead-letter record (kind
-// sns.dead-letter) with the last error. Jobs live in the store, so a
-// restart loses nothing: what was in flight is redelivered (at least once,
-// as SNS). The delivery path re-reads the subscription: nothing is sent to
-// an endpoint that is not (or no longer) confirmed, except the confirmation
+// The worker claims due jobs in batches with a lease and hands each to its
+// subscription's lane. A lane runs at most PerSubscription requests at once
+// and holds at most as many claimed jobs as it can start before their lease
+// ends (estimated from its recent latency, and never more than a quarter of
+// MaxInFlight); what a full lane is handed goes back to the queue, due when
+// the lane should have caught up (longer while its endpoint fails). So a
+// slow or dead endpoint keeps a bounded share of the worker and never holds
+// back the others. Delivered jobs are completed in batches.
+//
+// Notifications are signed by the worker, once per message (and body
+// variant): the string to sign has nothing specific to the subscriber, so a
+// message fanned out to many endpoints is signed once.
+//
+// Outcomes follow SNS's documentation for HTTP/S: 2xx is delivered (3xx
+// too: it is not followed and not a failure); HTTP 1xx and 5xx, no answer
+// within RequestTimeout and connection errors are retried after the delay
+// the delivery policy gives for that retry (subscription policy, else the
+// topic's, else SNS's default of 3 retries 20 s apart); 4xx is a permanent
+// failure, except 429, which duplex retries (the endpoint asks to be called
+// later). When the retries are used up, on a permanent failure, or when the
+// message is older than SNS's one-hour lifetime, the delivery becomes a
+// dead-letter record (kind sns.dead-letter, with the last error and the
+// RedrivePolicy's target). Jobs live in the store: a restart loses nothing,
+// and what was in flight is delivered again (at least once, as SNS). The
+// worker re-reads the subscription for every job: nothing is sent to an
+// endpoint that is not (or no longer) confirmed, except the confirmation
 // requests themselves.
 
 // WorkerConfig tunes the delivery worker. Zero values take the defaults.
@@ -121,6 +134,7 @@ type lane struct {
 	active  int
 	backlog []pendingJob
 	latency time.Duration // moving average of request latency
+	failing bool          // the last attempt failed
 	limiter *limiter
 }
 
@@ -199,10 +213,11 @@ func (w *Worker) Run(ctx context.Context) {
 		w.mu.Lock()
 		held := w.inflight
 		w.mu.Unlock()
-		// Claim again only once most of what is held has been delivered:
-		// held jobs stay due in the queue's index, and every claim steps
-		// over them, so claiming often while holding many is expensive.
-		if held > w.cfg.MaxInFlight/4 {
+		// Claim again only once a good part of what is held has been
+		// delivered: held jobs stay due in the queue's index, and every
+		// claim steps over them, so claiming after each delivery would cost
+		// a scan each time.
+		if w.cfg.MaxInFlight-held < w.cfg.MaxInFlight/4 {
 			w.sleep(ctx, w.cfg.PollInterval, true)
 			continue
 		}
@@ -212,7 +227,9 @@ func (w *Worker) Run(ctx context.Context) {
 		// commit, leaving jobs leased to nobody until the lease ends.
 		jobs, err := w.s.store.Claim(context.WithoutCancel(ctx), QueueDelivery, w.cfg.Owner, n, w.cfg.Lease)
 		if err == nil && ctx.Err() != nil {
-			w.releaseAll(jobs, false)
+			for _, j := range jobs {
+				w.release(j, w.s.now())
+			}
 			break
 		}
 		if err != nil {
@@ -222,13 +239,9 @@ func (w *Worker) Run(ctx context.Context) {
 			w.sleep(ctx, w.cfg.PollInterval, false)
 			continue
 		}
-		var overflow []store.Job
 		for _, j := range jobs {
-			if o := w.dispatch(dctx, j); o != nil {
-				overflow = append(overflow, *o)
-			}
+			w.dispatch(dctx, j)
 		}
-		w.releaseAll(overflow, true)
 		if len(jobs) == n {
 			continue
 		}
@@ -247,7 +260,9 @@ func (w *Worker) Run(ctx context.Context) {
 		l.backlog = nil
 	}
 	w.mu.Unlock()
-	w.releaseAll(backlog, false)
+	for _, j := range backlog {
+		w.release(j, w.s.now())
+	}
 	select {
 	case <-finished:
 	case <-time.After(w.cfg.ShutdownGrace):
@@ -303,21 +318,41 @@ func (w *Worker) nextWake(ctx context.Context) time.Duration {
 // capacity is how many claimed jobs a lane may hold (running and waiting):
 // as many as it can start before their lease runs out, by its recent
 // latency and its throttle.
+// A lane never holds more than a quarter of MaxInFlight, so that a few
+// endpoints that turn out to be dead cannot take the whole worker.
 func (w *Worker) capacity(l *lane) int {
 	per := w.cfg.PerSubscription
-	c := 4096
+	most := max(per, w.cfg.MaxInFlight/4)
+	c := most
 	if l.latency > 0 {
 		c = int(time.Duration(per) * (w.cfg.Lease / 3) / l.latency)
 	}
 	if l.limiter != nil {
 		c = min(c, int(l.limiter.rate*(w.cfg.Lease/3).Seconds()))
 	}
-	return max(per, min(c, 4096))
+	return max(per, min(c, most))
 }
 
-// dispatch hands a claimed job to its lane. It returns the job when the
-// lane is full (the caller releases it for later).
-func (w *Worker) dispatch(ctx context.Context, j store.Job) *store.Job {
+// retryLater is when a job a full lane turned away comes due again: about
+// when the lane will have worked off what it holds, at least a second; at
+// most five seconds while the endpoint answers (slow but working), at most
+// five minutes while it fails (so that a dead endpoint's backlog is not
+// claimed over and over ahead of healthy work). Called with w.mu held.
+func (w *Worker) retryLater(l *lane) time.Time {
+	est := time.Second
+	if l.latency > 0 {
+		est = l.latency * time.Duration(len(l.backlog)+l.active) / time.Duration(w.cfg.PerSubscription)
+	}
+	most := 5 * time.Second
+	if l.failing {
+		most = 5 * time.Minute
+	}
+	return w.s.now().Add(min(max(est, time.Second), most))
+}
+
+// dispatch hands a claimed job to its lane, or puts it back for later when
+// the lane is full.
+func (w *Worker) dispatch(ctx context.Context, j store.Job) {
 	d := new(deliveryJob)
 	if err := json.Unmarshal(j.Payload, d); err != nil {
 		w.s.log.Error("sns: dropping unreadable delivery job", "id", j.ID, "err", err)
@@ -326,14 +361,14 @@ func (w *Worker) dispatch(ctx context.Context, j store.Job) *store.Job {
 		w.inflight++
 		w.mu.Unlock()
 		w.complete(j)
-		return nil
+		return
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.held[j.ID] {
 		// Claimed again after its lease ran out while it waited here: we
 		// still hold it (and the store now has a fresh lease for it).
-		return nil
+		w.mu.Unlock()
+		return
 	}
 	l := w.lanes[d.Sub]
 	if l == nil {
@@ -352,9 +387,12 @@ func (w *Worker) dispatch(ctx context.Context, j store.Job) *store.Job {
 		w.inflight++
 		l.backlog = append(l.backlog, pendingJob{j, d})
 	default:
-		return &j
+		due := w.retryLater(l)
+		w.mu.Unlock()
+		w.release(j, due)
+		return
 	}
-	return nil
+	w.mu.Unlock()
 }
 
 // runLane delivers p, then whatever waits in the lane.
@@ -365,26 +403,34 @@ func (w *Worker) runLane(ctx context.Context, l *lane, p pendingJob) {
 		w.mu.Lock()
 		// Shed what the lane can no longer start in time.
 		var shed []store.Job
+		var shedDue time.Time
 		if c := w.capacity(l); len(l.backlog)+l.active > c {
 			keep := max(c-l.active, 0)
 			for _, q := range l.backlog[keep:] {
 				shed = append(shed, q.job)
 			}
 			l.backlog = l.backlog[:keep]
+			shedDue = w.retryLater(l)
 		}
 		if len(l.backlog) == 0 || ctx.Err() != nil {
 			l.active--
-			if l.active == 0 && len(l.backlog) == 0 && l.limiter == nil {
+			// An idle lane is forgotten, unless it remembers something:
+			// a throttle, or an endpoint that fails.
+			if l.active == 0 && len(l.backlog) == 0 && l.limiter == nil && !l.failing {
 				delete(w.lanes, l.key)
 			}
 			w.mu.Unlock()
-			w.releaseAll(shed, true)
+			for _, j := range shed {
+				w.release(j, shedDue)
+			}
 			return
 		}
 		p = l.backlog[0]
 		l.backlog = l.backlog[1:]
 		w.mu.Unlock()
-		w.releaseAll(shed, true)
+		for _, j := range shed {
+			w.release(j, shedDue)
+		}
 	}
 }
 
@@ -476,34 +522,10 @@ func (w *Worker) noteDue(due time.Time) {
 	w.mu.Unlock()
 }
 
-// releaseAll gives unstarted jobs back to the queue, unchanged (not an
-// attempt). later delays them (a full lane); otherwise they are due now.
-func (w *Worker) releaseAll(jobs []store.Job, later bool) {
-	if len(jobs) == 0 {
-		return
-	}
-	due := w.s.now()
-	if later {
-		due = due.Add(time.Second)
-	}
-	for _, j := range jobs {
-		if later {
-			w.mu.Lock()
-			held := w.held[j.ID]
-			w.mu.Unlock()
-			if !held {
-				// Never counted as held: release without forgetting.
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				if err := w.s.store.Reschedule(ctx, j, due); err != nil && !errors.Is(err, store.ErrLeaseLost) {
-					w.s.log.Warn("sns: releasing a job failed", "id", j.ID, "err", err)
-				}
-				cancel()
-				w.noteDue(due)
-				continue
-			}
-		}
-		w.reschedule(j, due)
-	}
+// release gives an unstarted job back to the queue, unchanged (not an
+// attempt), due at due.
+func (w *Worker) release(j store.Job, due time.Time) {
+	w.reschedule(j, due)
 }
 
 // housekeeping runs due housekeeping jobs.
@@ -545,6 +567,9 @@ func (w *Worker) process(ctx context.Context, l *lane, j store.Job, d *deliveryJ
 	}
 	_, _, _, subID, _ := s.parseSubscriptionArn(d.Sub)
 	se := te.byID[subID]
+	if dropsJob(d, se) {
+		te, se = s.recheck(ctx, j, d.Topic, subID, te, se) // crossnode.go
+	}
 	var sub *subscription
 	var dp deliveryPolicy
 	if d.Type != typeNotification {
@@ -618,8 +643,9 @@ func (w *Worker) process(ctx context.Context, l *lane, j store.Job, d *deliveryJ
 	if l.latency == 0 {
 		l.latency = lat
 	} else {
-		l.latency = (l.latency*4 + lat) / 5
+		l.latency = (l.latency + lat) / 2
 	}
+	l.failing = err != nil
 	w.mu.Unlock()
 	if err == nil {
 		if d.Type == typeNotification {

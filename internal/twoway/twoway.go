@@ -130,8 +130,10 @@ func (p *Pipeline) Receive(ctx context.Context, in carrier.Inbound) (string, err
 // ReceiveFor is Receive for a destination number that account must hold
 // ("" = any account); otherwise it returns ErrUnknownNumber.
 func (p *Pipeline) ReceiveFor(ctx context.Context, account string, in carrier.Inbound) (string, error) {
-	owner, num, err := p.SMS.LookupNumber(ctx, in.To)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (num.Info.Status != "ACTIVE" || (account != "" && owner != account))) {
+	// The number index routes (one read); the number's settings are read
+	// when the message is handled.
+	owner, numberID, err := p.SMS.RouteNumber(ctx, in.To)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && account != "" && owner != account) {
 		return "", fmt.Errorf("%w: %s", ErrUnknownNumber, in.To)
 	}
 	if err != nil {
@@ -144,8 +146,7 @@ func (p *Pipeline) ReceiveFor(ctx context.Context, account string, in carrier.In
 	m := &InboundMessage{
 		InboundMessageID: uuid.NewString(), OriginationNumber: in.From, DestinationNumber: in.To,
 		MessageBody: in.Body, MediaURLs: in.MediaURLs, Status: StatusPending, ReceivedTimestamp: in.Received.UTC(),
-		Account: owner, PhoneNumberID: num.Info.PhoneNumberId, PoolID: num.Info.PoolId,
-		Carrier: in.Carrier, CarrierID: in.CarrierID,
+		Account: owner, PhoneNumberID: numberID, Carrier: in.Carrier, CarrierID: in.CarrierID,
 	}
 	b, _ := json.Marshal(m)
 	err = p.update(ctx, func(tx store.Tx) error {
@@ -155,7 +156,8 @@ func (p *Pipeline) ReceiveFor(ctx context.Context, account string, in carrier.In
 		if err := tx.Insert(ctx, store.Record{Kind: KindInIndex, ID: smsvoice.OutboxKey(now, m.InboundMessageID), Data: []byte(m.InboundMessageID)}); err != nil {
 			return err
 		}
-		return tx.Enqueue(ctx, store.Job{Queue: QueueInbound, ID: m.InboundMessageID, Payload: []byte(m.InboundMessageID)})
+		// The job carries the message as stored, for its first attempt.
+		return tx.Enqueue(ctx, store.Job{Queue: QueueInbound, ID: m.InboundMessageID, Payload: b})
 	})
 	if err != nil {
 		return "", fmt.Errorf("store inbound message: %w", err)
@@ -289,8 +291,7 @@ func (p *Pipeline) Redrive(ctx context.Context, ids []string, allFailed bool, ac
 // reply): then it commits first, so that it happens once whatever becomes
 // of the delivery.
 func (p *Pipeline) Handle(ctx context.Context, j store.Job) jobs.Result {
-	id := string(j.Payload)
-	m, err := p.Get(ctx, id)
+	m, err := p.jobMessage(ctx, j)
 	if errors.Is(err, store.ErrNotFound) {
 		return jobs.Result{}
 	}
@@ -300,6 +301,7 @@ func (p *Pipeline) Handle(ctx context.Context, j store.Job) jobs.Result {
 	if m.Status == StatusDelivered || m.Status == StatusFailed || superseded(m, j) {
 		return jobs.Result{}
 	}
+	id := m.InboundMessageID
 	// One attempt per message at a time on this node (a redrive's job may
 	// come due while an older job's attempt is still running).
 	if _, busy := p.inflight.LoadOrStore(id, struct{}{}); busy {
@@ -324,6 +326,27 @@ func (p *Pipeline) Handle(ctx context.Context, j store.Job) jobs.Result {
 		}
 	}
 	return p.deliver(ctx, j, m, st, serr, prep)
+}
+
+// jobMessage returns the message a job is for. Receive's job carries the
+// message as stored, which is still what is stored on the job's first
+// claim (nothing but an attempt writes a PENDING message, and a redrive
+// taking over is noticed when the outcome is written); later attempts, and
+// redrives' jobs (whose payload is the ID), read it.
+func (p *Pipeline) jobMessage(ctx context.Context, j store.Job) (*InboundMessage, error) {
+	id := string(j.Payload)
+	if len(j.Payload) > 0 && j.Payload[0] == '{' {
+		var m InboundMessage
+		err := json.Unmarshal(j.Payload, &m)
+		if err == nil && m.InboundMessageID != "" && j.Attempts <= 1 {
+			return &m, nil
+		}
+		id = m.InboundMessageID
+		if err != nil || id == "" {
+			id, _, _ = strings.Cut(j.ID, "/") // Receive's job ID is the message ID
+		}
+	}
+	return p.Get(ctx, id)
 }
 
 // superseded reports whether a redrive gave the message another job.
@@ -577,6 +600,9 @@ func (p *Pipeline) deliver(ctx context.Context, j store.Job, m *InboundMessage, 
 		}
 		cur.Attempts++
 		cur.ChannelArn, cur.ChannelRole = m.ChannelArn, m.ChannelRole
+		if st != nil {
+			cur.PoolID = st.num.Info.PoolId
+		}
 		if err == nil {
 			cur.Status, cur.Reason, cur.DeliveredTimestamp = StatusDelivered, "", now
 			cur.PublishedMessageID, cur.ContactID = published, contactID

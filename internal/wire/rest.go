@@ -41,24 +41,36 @@ func compileRoutes(m *awsmodel.Model) []restRoute {
 		if op.RequestURI == "" || op.HTTPMethod == "" {
 			continue
 		}
-		path, rawQuery, _ := strings.Cut(op.RequestURI, "?")
-		rt := restRoute{op: name, method: op.HTTPMethod}
-		if rawQuery != "" {
-			rt.query, _ = url.ParseQuery(rawQuery)
-		}
-		for _, s := range splitPath(path) {
-			if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
-				label := s[1 : len(s)-1]
-				g := strings.HasSuffix(label, "+")
-				rt.segs = append(rt.segs, restSeg{label: strings.TrimSuffix(label, "+"), greedy: g})
-				rt.greedy = rt.greedy || g
-				continue
-			}
-			rt.segs = append(rt.segs, restSeg{literal: s})
-			rt.literals++
-		}
-		out = append(out, rt)
+		out = append(out, compileRoute(name, op.HTTPMethod, op.RequestURI))
 	}
+	sortRoutes(out)
+	return out
+}
+
+// compileRoute parses one requestUri template.
+func compileRoute(op, method, uri string) restRoute {
+	path, rawQuery, _ := strings.Cut(uri, "?")
+	rt := restRoute{op: op, method: method}
+	if rawQuery != "" {
+		rt.query, _ = url.ParseQuery(rawQuery)
+	}
+	for _, s := range splitPath(path) {
+		if strings.HasPrefix(s, "{") && strings.HasSuffix(s, "}") {
+			label := s[1 : len(s)-1]
+			g := strings.HasSuffix(label, "+")
+			rt.segs = append(rt.segs, restSeg{label: strings.TrimSuffix(label, "+"), greedy: g})
+			rt.greedy = rt.greedy || g
+			continue
+		}
+		rt.segs = append(rt.segs, restSeg{literal: s})
+		rt.literals++
+	}
+	return rt
+}
+
+// sortRoutes puts the most specific routes first: more literal segments,
+// then no greedy label, then more literal query parameters.
+func sortRoutes(out []restRoute) {
 	sort.SliceStable(out, func(i, j int) bool {
 		a, b := out[i], out[j]
 		if a.literals != b.literals {
@@ -69,7 +81,6 @@ func compileRoutes(m *awsmodel.Model) []restRoute {
 		}
 		return len(a.query) > len(b.query)
 	})
-	return out
 }
 
 // splitPath splits "/a/b/" into ["a", "b", ""]; "/" into [].

@@ -336,24 +336,35 @@ func (s *Server) authenticate(ctx context.Context, c *call, r *http.Request, bod
 		}
 		code, status := se.JSONCode()
 		msg := se.JSONMessage()
-		if c.svc.Protocol == Query {
+		switch c.svc.Protocol {
+		case Query:
 			code, status = se.QueryCode()
 			msg = se.QueryMessage()
+		case RestJSON:
+			if status < 500 {
+				status = http.StatusForbidden // REST APIs refuse credentials with 403
+			}
 		}
 		return nil, &duplex.Error{Code: code, Status: status, Message: msg}
 	}
 	if v.Service != c.svc.Scope {
 		code, status := "InvalidSignatureException", http.StatusBadRequest
-		if c.svc.Protocol == Query {
+		switch c.svc.Protocol {
+		case Query:
 			code, status = "SignatureDoesNotMatch", http.StatusForbidden
+		case RestJSON:
+			status = http.StatusForbidden
 		}
 		return nil, &duplex.Error{Code: code, Status: status,
 			Message: fmt.Sprintf("Credential should be scoped to correct service: '%s'. ", c.svc.Scope)}
 	}
 	if !c.svc.Global && v.Region != s.Region {
 		code, status := "InvalidSignatureException", http.StatusBadRequest
-		if c.svc.Protocol == Query {
+		switch c.svc.Protocol {
+		case Query:
 			code, status = "SignatureDoesNotMatch", http.StatusForbidden
+		case RestJSON:
+			status = http.StatusForbidden
 		}
 		return nil, &duplex.Error{Code: code, Status: status,
 			Message: fmt.Sprintf("Credential should be scoped to a valid region, not '%s'. This server serves '%s'.", v.Region, s.Region)}
