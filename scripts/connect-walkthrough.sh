@@ -21,10 +21,9 @@ wait_delivered() {
 }
 
 step "a phone number"
-NUMBER_ID=$(aws pinpoint-sms-voice-v2 request-phone-number --iso-country-code US --message-type TRANSACTIONAL \
-  --number-capabilities SMS --number-type SIMULATOR --query PhoneNumberId --output text)
-read -r NUMBER NUMBER_ARN < <(aws pinpoint-sms-voice-v2 describe-phone-numbers --phone-number-ids "$NUMBER_ID" \
-  --query 'PhoneNumbers[0].[PhoneNumber,PhoneNumberArn]' --output text)
+read -r NUMBER_ID NUMBER NUMBER_ARN < <(aws pinpoint-sms-voice-v2 request-phone-number --iso-country-code US \
+  --message-type TRANSACTIONAL --number-capabilities SMS --number-type SIMULATOR \
+  --query '[PhoneNumberId,PhoneNumber,PhoneNumberArn]' --output text)
 echo "$NUMBER $NUMBER_ARN"
 
 step "an Amazon Connect instance, and the number imported into it (IN_PROGRESS, then CLAIMED)"

@@ -23,6 +23,7 @@ func TestConnectWalkthrough(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the binary and runs the aws CLI")
 	}
+	t.Parallel() // mostly waiting for the aws CLI to start
 	_, file, _, _ := runtime.Caller(0)
 	root := filepath.Join(filepath.Dir(file), "..", "..")
 	bin := filepath.Join(t.TempDir(), "duplex")

@@ -865,6 +865,20 @@ func testTwoWayPayload(t *testing.T, h *Harness) {
 			t.Fatalf("a notification without raw message delivery: %q", m.body)
 		}
 	}
+	// Every delivered or failed message's job was completed: nothing is
+	// left in the inbound queue (no redelivery after a lease).
+	deadline := time.Now().Add(twWaitBound)
+	for {
+		next, err := h.Server.Store.NextDue(bg, twoway.QueueInbound)
+		noErr(t, err)
+		if next.IsZero() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the inbound queue still holds a job due %v", next)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
 
 // jsonKeys returns the member names of a JSON object in document order.

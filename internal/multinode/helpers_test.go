@@ -189,8 +189,11 @@ type subscriber struct {
 	// onNotification, when set, runs for each notification before it is
 	// answered (with its SNS MessageId).
 	onNotification func(messageID string)
-	// delay slows every notification's answer (deliveries stay in flight).
-	delay time.Duration
+	// delay slows every notification's answer after the first fastFirst
+	// ones (deliveries stay in flight).
+	delay     time.Duration
+	fastFirst int
+	answered  int
 
 	mu      sync.Mutex
 	got     map[string]int       // inboundMessageId → deliveries
@@ -199,6 +202,11 @@ type subscriber struct {
 	signers map[string]int       // node that signed (SigningCertURL host) → notifications
 	certs   map[string]*x509.Certificate
 	cross   int // notifications verified with another node's certificate
+	// inflight counts requests being answered per SNS MessageId; overlaps
+	// counts requests that arrived while another of the same message was
+	// still being answered (two nodes sending one notification at once).
+	inflight map[string]int
+	overlaps int
 	errs    []string
 	arrived chan struct{}
 }
@@ -212,7 +220,8 @@ func newSubscriber(t testing.TB, nodes []string) *subscriber {
 	s := &subscriber{t: t, url: "http://" + ln.Addr().String() + "/sns", nodes: nodes,
 		hc:        &http.Client{Timeout: 10 * time.Second},
 		confirmed: make(chan struct{}), got: map[string]int{}, bodies: map[string]int{}, first: map[string]time.Time{},
-		signers: map[string]int{}, certs: map[string]*x509.Certificate{}, arrived: make(chan struct{}, 1)}
+		signers: map[string]int{}, certs: map[string]*x509.Certificate{}, arrived: make(chan struct{}, 1),
+		inflight: map[string]int{}}
 	srv := &http.Server{Handler: s}
 	go srv.Serve(ln)
 	t.Cleanup(func() {
@@ -270,6 +279,17 @@ func (s *subscriber) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.once.Do(func() { close(s.confirmed) })
 	case "Notification":
+		s.mu.Lock()
+		s.inflight[e.MessageId]++
+		if s.inflight[e.MessageId] > 1 {
+			s.overlaps++
+		}
+		s.mu.Unlock()
+		defer func() {
+			s.mu.Lock()
+			s.inflight[e.MessageId]--
+			s.mu.Unlock()
+		}()
 		if s.onNotification != nil {
 			s.onNotification(e.MessageId)
 		}
@@ -303,7 +323,13 @@ func (s *subscriber) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		case s.arrived <- struct{}{}:
 		default:
 		}
-		time.Sleep(s.delay)
+		s.mu.Lock()
+		s.answered++
+		slow := s.answered > s.fastFirst
+		s.mu.Unlock()
+		if slow {
+			time.Sleep(s.delay)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package sns
 
 import (
 	"context"
+	"time"
 
 	"github.com/duplexsms/duplex/internal/store"
 )
@@ -43,4 +44,12 @@ func (s *Service) recheck(ctx context.Context, j store.Job, arn, subID string, t
 		return te, se
 	}
 	return fresh, fresh.byID[subID]
+}
+
+// leaseCovers reports whether a job's lease lasts until its request would
+// time out. A job that waited in its lane (or for its subscription's
+// throttle) too long to finish within its claim goes back to the queue
+// instead: past the lease, another node may already be sending it.
+func (w *Worker) leaseCovers(j store.Job) bool {
+	return j.Lease.Sub(w.s.now()) >= time.Duration(w.timeout.Load())
 }

@@ -366,7 +366,15 @@ func (w *Worker) dispatch(ctx context.Context, j store.Job) {
 	w.mu.Lock()
 	if w.held[j.ID] {
 		// Claimed again after its lease ran out while it waited here: we
-		// still hold it (and the store now has a fresh lease for it).
+		// still hold it, and the store now has a fresh lease for it, which
+		// the waiting copy takes over.
+		if l := w.lanes[d.Sub]; l != nil {
+			for i := range l.backlog {
+				if l.backlog[i].job.ID == j.ID {
+					l.backlog[i].job = j
+				}
+			}
+		}
 		w.mu.Unlock()
 		return
 	}
@@ -633,6 +641,10 @@ func (w *Worker) process(ctx context.Context, l *lane, j store.Job, d *deliveryJ
 			w.reschedule(j, s.now())
 			return
 		}
+	}
+	if !w.leaseCovers(j) {
+		w.reschedule(j, s.now()) // crossnode.go: never send past the claim
+		return
 	}
 	rctx, cancel := context.WithTimeout(ctx, time.Duration(w.timeout.Load()))
 	start := time.Now()
