@@ -25,7 +25,7 @@ import (
 func TestConnectFailures(t *testing.T) {
 	e := newEnv(t, e2e.SQLite)
 	instanceID := e.instance("failures")
-	setup := func(roleName, trust, permissions string) (number, numberID, role string) {
+	setup := func(e *env, roleName, trust, permissions string) (number, numberID, role string) {
 		num := e.number()
 		e.importNumber(instanceID, aws.ToString(num.PhoneNumberArn))
 		role = e.role(roleName, trust, permissions)
@@ -34,7 +34,8 @@ func TestConnectFailures(t *testing.T) {
 	}
 
 	t.Run("role without the permission", func(t *testing.T) {
-		number, _, _ := setup("NoConnectPermission", seedTrustPolicy(e2e.AccountA),
+		e := e.with(t)
+		number, _, _ := setup(e, "NoConnectPermission", seedTrustPolicy(e2e.AccountA),
 			`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sns:Publish","Resource":"*"}]}`)
 		id := e.text(customer, number, "hello?")
 		m := e.waitInbound(number, id, twoway.StatusRetrying)
@@ -54,7 +55,8 @@ func TestConnectFailures(t *testing.T) {
 	})
 
 	t.Run("an explicit deny", func(t *testing.T) {
-		number, _, _ := setup("DeniedConnect", seedTrustPolicy(e2e.AccountA),
+		e := e.with(t)
+		number, _, _ := setup(e, "DeniedConnect", seedTrustPolicy(e2e.AccountA),
 			`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"connect:*","Resource":"*"},`+
 				`{"Effect":"Deny","Action":"connect:SendChatIntegrationEvent","Resource":"*"}]}`)
 		m := e.waitInbound(number, e.text(customer, number, "hello?"), twoway.StatusRetrying)
@@ -64,7 +66,8 @@ func TestConnectFailures(t *testing.T) {
 	})
 
 	t.Run("trust policy for another account", func(t *testing.T) {
-		number, _, _ := setup("OtherAccountTrust", seedTrustPolicy("999999999999"), seedConnectPolicy)
+		e := e.with(t)
+		number, _, _ := setup(e, "OtherAccountTrust", seedTrustPolicy("999999999999"), seedConnectPolicy)
 		m := e.waitInbound(number, e.text(customer, number, "hello?"), twoway.StatusRetrying)
 		for _, f := range []string{"sms-voice.amazonaws.com could not assume", "OtherAccountTrust", "aws:SourceAccount"} {
 			if !strings.Contains(m.Reason, f) {
@@ -74,6 +77,7 @@ func TestConnectFailures(t *testing.T) {
 	})
 
 	t.Run("region without Amazon Connect chat", func(t *testing.T) {
+		e := e.with(t)
 		num := e.number()
 		role := e.role("RegionRole", seedTrustPolicy(e2e.AccountA), seedConnectPolicy)
 		_, err := e.sms.UpdatePhoneNumber(bg, &sms.UpdatePhoneNumberInput{PhoneNumberId: num.PhoneNumberId, TwoWayEnabled: aws.Bool(true),
@@ -95,6 +99,7 @@ func TestConnectFailures(t *testing.T) {
 	})
 
 	t.Run("number not imported", func(t *testing.T) {
+		e := e.with(t)
 		num := e.number()
 		role := e.role("NotImported", seedTrustPolicy(e2e.AccountA), seedConnectPolicy)
 		e.enable(aws.ToString(num.PhoneNumberId), "connect.us-east-1.amazonaws.com", role)
@@ -110,6 +115,7 @@ func TestConnectFailures(t *testing.T) {
 	})
 
 	t.Run("SendChatIntegrationEvent is for the service principal", func(t *testing.T) {
+		e := e.with(t)
 		num := e.number()
 		e.importNumber(instanceID, aws.ToString(num.PhoneNumberArn))
 		_, err := e.connect.SendChatIntegrationEvent(bg, &connectsdk.SendChatIntegrationEventInput{SourceId: aws.String(customer),
@@ -119,6 +125,7 @@ func TestConnectFailures(t *testing.T) {
 	})
 
 	t.Run("participant tokens", func(t *testing.T) {
+		e := e.with(t)
 		p := participant{h: e.h}
 		wantAPIError(t, p.call("message", "not-a-token", map[string]any{"ContentType": "text/plain", "Content": "hi"}, nil),
 			http.StatusForbidden, "AccessDeniedException", "connection token is not valid")

@@ -56,6 +56,13 @@ func newEnv(t *testing.T, backend e2e.Backend) *env {
 			Creds: aws.Credentials{AccessKeyID: e2e.KeyA, SecretAccessKey: e2e.SecretA}}}
 }
 
+// with is e for a subtest: helpers fail t, not the parent test.
+func (e *env) with(t *testing.T) *env {
+	c := *e
+	c.t = t
+	return &c
+}
+
 func connectClient(h *e2e.Harness, key string) *connectsdk.Client {
 	return connectsdk.New(connectsdk.Options{Region: e2e.Region, BaseEndpoint: aws.String(h.URL), HTTPClient: h.HTTP,
 		RetryMaxAttempts: 1, Credentials: credentials.NewStaticCredentialsProvider(key, h.Secret(key), "")})

@@ -167,7 +167,9 @@ func TestBrowser(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var outbox struct{ Messages []struct{ MessageBody, OriginationNumber string } }
+	var outbox struct {
+		Messages []struct{ MessageBody, OriginationNumber string }
+	}
 	json.NewDecoder(resp.Body).Decode(&outbox)
 	resp.Body.Close()
 	answered := false

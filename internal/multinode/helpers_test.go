@@ -207,8 +207,8 @@ type subscriber struct {
 	// still being answered (two nodes sending one notification at once).
 	inflight map[string]int
 	overlaps int
-	errs    []string
-	arrived chan struct{}
+	errs     []string
+	arrived  chan struct{}
 }
 
 func newSubscriber(t testing.TB, nodes []string) *subscriber {

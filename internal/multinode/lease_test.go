@@ -21,6 +21,9 @@ import (
 // the request timeout left, and the subscriber never sees one notification
 // sent by two nodes at once.
 func TestDeliveryWithinLease(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow subscriber: about 15 s")
+	}
 	hs := startCluster(t, 2, withCluster(config.Cluster{DeliveryTimeout: time.Second, DeliveryLease: 2 * time.Second}))
 	sub := newSubscriber(t, []string{hs[0].URL, hs[1].URL})
 	leases := watchLeases(t, hs[0].Config.DatabaseURL, sub)

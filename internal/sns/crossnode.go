@@ -47,9 +47,12 @@ func (s *Service) recheck(ctx context.Context, j store.Job, arn, subID string, t
 }
 
 // leaseCovers reports whether a job's lease lasts until its request would
-// time out. A job that waited in its lane (or for its subscription's
-// throttle) too long to finish within its claim goes back to the queue
-// instead: past the lease, another node may already be sending it.
+// time out, with a quarter of the timeout (at most 5 s) to spare for
+// writing the outcome. A job that waited in its lane (or for its
+// subscription's throttle) too long to finish within its claim goes back
+// to the queue instead: past the lease, another node may already be
+// sending it.
 func (w *Worker) leaseCovers(j store.Job) bool {
-	return j.Lease.Sub(w.s.now()) >= time.Duration(w.timeout.Load())
+	timeout := time.Duration(w.timeout.Load())
+	return j.Lease.Sub(w.s.now()) >= timeout+min(timeout/4, 5*time.Second)
 }
