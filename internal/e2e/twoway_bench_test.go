@@ -53,6 +53,12 @@ import (
 //     signed envelope per message); reports msgs/s and the RSA-2048
 //     signatures/s of all cores measured in the same run, and their ratio.
 //
+// The closed loops also report cpu-µs/msg, the process's CPU time (client,
+// server and subscriber) per message: on a shared machine it moves much
+// less than msgs/s. With DUPLEX_BENCH_PROFILE_DIR set, each sub-benchmark
+// writes a CPU profile of its last run there (NAME.cpu), without the
+// seeding that go test -cpuprofile would include.
+//
 // The account's numbers are seeded through smsvoice.RequestPhoneNumbers
 // (the service's rules and records, 1,000 numbers per transaction, one
 // goroutine per number range); two-way is enabled on twBenchTwoWay of them

@@ -1030,6 +1030,10 @@ func testTwoWayPool(t *testing.T, h *Harness) {
 	pool, err := e.sms.CreatePool(bg, &sms.CreatePoolInput{OriginationIdentity: aws.String(s.numberID), MessageType: types.MessageTypeTransactional})
 	noErr(t, err)
 	pid := aws.ToString(pool.PoolId)
+	// FIFO topics are refused for pools too.
+	fifo := e.topic("pool.fifo", map[string]string{"FifoTopic": "true", "ContentBasedDeduplication": "true"})
+	_, err = e.sms.UpdatePool(bg, &sms.UpdatePoolInput{PoolId: aws.String(pid), TwoWayEnabled: aws.Bool(true), TwoWayChannelArn: aws.String(fifo)})
+	wantValidation(t, err, types.ValidationExceptionReasonInvalidParameter, "TwoWayChannelArn")
 	poolTopic := e.topic("pool-topic", nil)
 	poolEp := newEndpoint(t)
 	poolEp.subscribe(e.sns, poolTopic, true, nil)
