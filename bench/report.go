@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -34,6 +35,51 @@ type profileResult struct {
 	Seconds    int                `json:"seconds"`
 	Top        string             `json:"top"`
 	Categories map[string]float64 `json:"categories"` // flat % of samples
+	// Areas: share of all samples whose stack passes through an area
+	// (they overlap), in the order of profileAreas.
+	Areas []areaShare `json:"areas"`
+}
+
+type areaShare struct {
+	Name  string  `json:"name"`
+	Share float64 `json:"share"` // % of samples
+}
+
+// profileAreas are the parts of duplex a profile is split into, each a
+// pprof -focus regexp over the stack.
+var profileAreas = []struct{ name, focus, lift string }{
+	{"SQLite store (modernc sqlite, database/sql)", `modernc\.org/sqlite|database/sql`,
+		"fewer statements and commits per message: a message is written when received (record, index row, job row; one group commit) and again when delivered (record rewritten, job completed) — each commit appends WAL frames (pwrite) and checkpoints fsync. Larger group commits, one commit for receive + deliver where the delivery succeeds at once, or PostgreSQL on its own cores would lift it"},
+	{"system calls (inside SQLite: pwrite/pread/fsync; sockets)", `syscall\.`,
+		"mostly SQLite's WAL writes: fewer, larger commits; then socket writes: several PDUs or responses per write(2)"},
+	{"receiving MO: SMPP deliver_sm → durable inbound message (until deliver_sm_resp)", `internal/smpp\.\(\*Carrier\)\.inbound`, ""},
+	{"inbound pipeline: keywords, opt-outs, publish (twoway Handle)", `internal/twoway\.\(\*Pipeline\)\.Handle`, ""},
+	{"SNS: publish and HTTP delivery", `internal/sns\.`, ""},
+	{"encoding/json", `encoding/json`, "decoding each record once per step, or a cheaper encoding of inbound records and jobs"},
+	{"GC and allocation", `runtime\.gcBgMarkWorker|runtime\.mallocgc`, "fewer allocations per message, or a higher GOGC"},
+	{"net/http (server and client)", `net/http\.`, ""},
+}
+
+var accountingRE = regexp.MustCompile(`accounting for [^,]+, ([0-9.]+)% of`)
+
+// areas measures the share of each profile area.
+func (h *harness) areas(path string) []areaShare {
+	var out []areaShare
+	for _, a := range profileAreas {
+		cmd := exec.Command("go", "tool", "pprof", "-top", "-nodecount=100000", "-focus="+a.focus, h.duplexBin, path)
+		cmd.Dir = h.root
+		b, err := cmd.Output()
+		if err != nil {
+			continue
+		}
+		share := 0.0
+		if m := accountingRE.FindStringSubmatch(string(b)); m != nil {
+			share, _ = strconv.ParseFloat(m[1], 64)
+		}
+		out = append(out, areaShare{a.name, share})
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Share > out[j].Share })
+	return out
 }
 
 type scaleResult struct {
@@ -137,17 +183,6 @@ func category(fn string) string {
 		return "runtime (other)"
 	}
 	return "other"
-}
-
-// lifts says what would lower a cost category.
-var lifts = map[string]string{
-	"SQLite (modernc) and database/sql": "fewer rows and statements per message (the inbound record, its index row and the job row are three inserts; delivery rewrites the record and deletes the job), larger group commits, or PostgreSQL on its own cores",
-	"crypto (SigV4 HMAC, RSA, hashing)": "caching SigV4 signing keys per day/region/service (already one HMAC chain per request), and for signed delivery nothing short of fewer signatures: one RSA-2048 signature per message is inherent",
-	"encoding/json":                     "decoding records once per step instead of per read, or a cheaper encoding of the inbound record and job payloads",
-	"net/http":                          "fewer HTTP round trips per message (keep-alive is used; each SNS delivery is one POST)",
-	"GC and allocation":                 "fewer allocations per message (buffers reused in the PDU codec and the delivery path), or a higher GOGC",
-	"system calls (network, files)":     "batching writes: several PDUs or responses per write(2), fewer WAL syncs",
-	"scheduler, channels, timers":       "fewer goroutine hand-offs per message (reader → handler → committer → worker)",
 }
 
 func fmtRate(v float64) string {
@@ -361,6 +396,7 @@ func (h *harness) writeReport() error {
 		if out, err := cmd.Output(); err == nil {
 			r.Profile.Categories = categorize(string(out))
 		}
+		r.Profile.Areas = h.areas(r.Profile.Path)
 	}
 	charts := h.charts()
 	if err := writeJSON(filepath.Join(h.out, "results.json"), r); err != nil {
@@ -492,10 +528,10 @@ func (h *harness) writeReport() error {
 	if r.Profile.Path != "" {
 		fmt.Fprintf(&b, "## CPU profile of duplex at its maximum MO rate\n\n[%s](%s): %d s of a closed-loop MO run (an extra run, not in the tables), fetched from `/debug/pprof/profile` on `DUPLEX_PPROF_ADDR`. Open it with `go tool pprof -http=: bin/duplex %s`.\n\n",
 			filepath.Base(r.Profile.Path), filepath.Base(r.Profile.Path), r.Profile.Seconds, filepath.Base(r.Profile.Path))
-		if len(r.Profile.Categories) > 0 {
-			b.WriteString("Where duplex's CPU went (flat samples by area):\n\n| area | share |\n|---|---:|\n")
-			for _, c := range sortedCats(r.Profile.Categories) {
-				fmt.Fprintf(&b, "| %s | %.1f%% |\n", c, r.Profile.Categories[c])
+		if len(r.Profile.Areas) > 0 {
+			b.WriteString("Where duplex's CPU went: share of the samples whose stack passes through each area (areas nest, so shares overlap):\n\n| area | share of duplex's CPU |\n|---|---:|\n")
+			for _, a := range r.Profile.Areas {
+				fmt.Fprintf(&b, "| %s | %.1f%% |\n", a.Name, a.Share)
 			}
 			b.WriteString("\n")
 		}
@@ -549,30 +585,22 @@ func (h *harness) limits(b *strings.Builder) {
 	} else {
 		b.WriteString("The cores are not saturated: the rate is bounded by waiting (the store's single writer and commit latency, the SMPP window of 64), not by CPU. ")
 	}
-	if len(r.Profile.Categories) > 0 {
-		cats := sortedCats(r.Profile.Categories)
-		b.WriteString("Where duplex's CPU goes (profile below): ")
+	if len(r.Profile.Areas) > 0 {
+		b.WriteString("Where duplex's CPU goes (profile below; areas overlap): ")
 		var parts []string
-		for _, c := range cats[:min(4, len(cats))] {
-			parts = append(parts, fmt.Sprintf("%s %.0f%%", c, r.Profile.Categories[c]))
+		for _, a := range r.Profile.Areas[:min(5, len(r.Profile.Areas))] {
+			parts = append(parts, fmt.Sprintf("%s %.0f%%", a.Name, a.Share))
 		}
 		b.WriteString(strings.Join(parts, ", ") + ".\n\nWhat would lift it:\n\n")
-		for _, c := range cats[:min(4, len(cats))] {
-			if l, ok := lifts[c]; ok {
-				fmt.Fprintf(b, "- %s: %s.\n", c, l)
+		for _, a := range r.Profile.Areas {
+			for _, pa := range profileAreas {
+				if pa.name == a.Name && pa.lift != "" && a.Share >= 10 {
+					fmt.Fprintf(b, "- %s (%.0f%%): %s.\n", a.Name, a.Share, pa.lift)
+				}
 			}
 		}
 	}
 	b.WriteString("\n")
-}
-
-func sortedCats(m map[string]float64) []string {
-	var cs []string
-	for c := range m {
-		cs = append(cs, c)
-	}
-	sort.Slice(cs, func(i, j int) bool { return m[cs[i]] > m[cs[j]] })
-	return cs
 }
 
 func statOfSamples(pt point, f func(sample) float64) stat {

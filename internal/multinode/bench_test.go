@@ -137,6 +137,9 @@ func benchInbound(b *testing.B, backend e2e.Backend, nodes int) {
 	// a machine that other work shares.
 	b.ReportMetric(1000*(pg+self)/float64(b.N), "cpu-ms/msg")
 	b.ReportMetric(0, "ns/op")
+	if b.N < 100 {
+		return // the framework's first, one-text run
+	}
 	b.Logf("%s, %d node(s): %d texts in %v = %.0f msgs/s; latency p50 %v p99 %v max %v; CPU: postgres %.1fs, duplex process %.1fs (database %.0f%%, %.2f ms a text), machine busy %.1fs of %.1fs; %d duplicate deliveries",
 		hs[0].Backend, len(hs), b.N, elapsed.Round(time.Millisecond), rate, p(0.50).Round(time.Millisecond), p(0.99).Round(time.Millisecond),
 		lat[len(lat)-1].Round(time.Millisecond), pg, self, share, 1000*(pg+self)/float64(b.N), busy, elapsed.Seconds()*float64(runtime.NumCPU()), dups)

@@ -23,8 +23,8 @@ import (
 // re-sends an unacknowledged MO: it arrives at least once (twice when the
 // dead node had stored it). Duplicates are counted and reported.
 func TestNodeKilledUnderLoad(t *testing.T) {
+	dsn := testutil.PostgresDSN(t) // skips without PostgreSQL before building
 	bin := duplexBinary(t)
-	dsn := testutil.PostgresDSN(t)
 	key := masterKeyFile(t)
 	// Short leases so that the dead node's claims come back within seconds.
 	cfg := clusterFile(t, config.Cluster{JobLease: 3 * time.Second, DeliveryTimeout: time.Second, DeliveryLease: 3 * time.Second}, "")

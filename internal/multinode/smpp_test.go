@@ -24,6 +24,7 @@ import (
 // unbind, no release), the other node binds once the link lease has ended
 // and sends what is queued.
 func TestSMPPLinkOwner(t *testing.T) {
+	dsn := testutil.PostgresDSN(t) // skips without PostgreSQL before building
 	bin := duplexBinary(t)
 	sim := smsc.New(smsc.Config{SystemID: "duplex", Password: "secret",
 		Log: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))})
@@ -35,7 +36,6 @@ func TestSMPPLinkOwner(t *testing.T) {
 	t.Cleanup(func() { sim.Close() })
 	link := fmt.Sprintf("smpp://duplex:secret@%s?bind=transceiver&enquire_link=300ms&resp_timeout=1s&backoff=30ms&max_backoff=200ms&connect_timeout=2s", ln.Addr())
 
-	dsn := testutil.PostgresDSN(t)
 	key := masterKeyFile(t)
 	cfg := clusterFile(t, config.Cluster{JobLease: 3 * time.Second, SMPPLease: 2 * time.Second}, "")
 	a := startProcess(t, bin, "--database-url", dsn, "--master-key-file", key, "--config", cfg, "--smpp", link)

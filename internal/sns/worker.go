@@ -318,11 +318,15 @@ func (w *Worker) nextWake(ctx context.Context) time.Duration {
 // capacity is how many claimed jobs a lane may hold (running and waiting):
 // as many as it can start before their lease runs out, by its recent
 // latency and its throttle.
-// A lane never holds more than a quarter of MaxInFlight, so that a few
-// endpoints that turn out to be dead cannot take the whole worker.
+// A lane whose endpoint is unknown or failing holds at most a quarter of
+// MaxInFlight, so that a few endpoints that turn out to be dead cannot take
+// the whole worker; one that answers may hold up to three quarters.
 func (w *Worker) capacity(l *lane) int {
 	per := w.cfg.PerSubscription
 	most := max(per, w.cfg.MaxInFlight/4)
+	if l.latency > 0 && !l.failing {
+		most = max(per, w.cfg.MaxInFlight*3/4)
+	}
 	c := most
 	if l.latency > 0 {
 		c = int(time.Duration(per) * (w.cfg.Lease / 3) / l.latency)
@@ -334,20 +338,20 @@ func (w *Worker) capacity(l *lane) int {
 }
 
 // retryLater is when a job a full lane turned away comes due again: about
-// when the lane will have worked off what it holds, at least a second; at
-// most five seconds while the endpoint answers (slow but working), at most
-// five minutes while it fails (so that a dead endpoint's backlog is not
-// claimed over and over ahead of healthy work). Called with w.mu held.
+// when the lane will have worked off what it holds; between 50 ms and five
+// seconds while the endpoint answers (slow but working), between a second
+// and five minutes while it fails or is not known yet (so that a dead
+// endpoint's backlog is not claimed over and over ahead of healthy work).
+// Called with w.mu held.
 func (w *Worker) retryLater(l *lane) time.Time {
-	est := time.Second
+	least, most, est := time.Second, 5*time.Minute, time.Second
 	if l.latency > 0 {
 		est = l.latency * time.Duration(len(l.backlog)+l.active) / time.Duration(w.cfg.PerSubscription)
+		if !l.failing {
+			least, most = 50*time.Millisecond, 5*time.Second
+		}
 	}
-	most := 5 * time.Second
-	if l.failing {
-		most = 5 * time.Minute
-	}
-	return w.s.now().Add(min(max(est, time.Second), most))
+	return w.s.now().Add(min(max(est, least), most))
 }
 
 // dispatch hands a claimed job to its lane, or puts it back for later when
