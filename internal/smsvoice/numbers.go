@@ -433,45 +433,46 @@ func (s *Service) DescribePhoneNumbers(ctx context.Context, in *DescribePhoneNum
 	return out, nil
 }
 
+// numberFields are the DescribePhoneNumbers filters: each gives the values
+// of a number that the filter's values are matched against.
+var numberFields = map[string]func(*PhoneNumberInfo) []string{
+	"status":                        func(n *PhoneNumberInfo) []string { return []string{n.Status} },
+	"iso-country-code":              func(n *PhoneNumberInfo) []string { return []string{n.IsoCountryCode} },
+	"message-type":                  func(n *PhoneNumberInfo) []string { return []string{n.MessageType} },
+	"number-capability":             func(n *PhoneNumberInfo) []string { return n.NumberCapabilities },
+	"number-type":                   func(n *PhoneNumberInfo) []string { return []string{n.NumberType} },
+	"two-way-enabled":               func(n *PhoneNumberInfo) []string { return []string{strconv.FormatBool(n.TwoWayEnabled)} },
+	"self-managed-opt-outs-enabled": func(n *PhoneNumberInfo) []string { return []string{strconv.FormatBool(n.SelfManagedOptOutsEnabled)} },
+	"opt-out-list-name":             func(n *PhoneNumberInfo) []string { return []string{n.OptOutListName} },
+	"deletion-protection-enabled":   func(n *PhoneNumberInfo) []string { return []string{strconv.FormatBool(n.DeletionProtectionEnabled)} },
+	"two-way-channel-arn":           func(n *PhoneNumberInfo) []string { return []string{n.TwoWayChannelArn} },
+}
+
 func numberFilter(fs []Filter) (func(*PhoneNumberInfo) bool, error) {
-	type pred func(*PhoneNumberInfo) bool
+	return buildFilter(fs, numberFields)
+}
+
+// buildFilter compiles Name/Values filters: a resource matches when, for
+// every filter, one of its values for that field is among the filter's.
+func buildFilter[T any](fs []Filter, fields map[string]func(*T) []string) (func(*T) bool, error) {
+	type pred struct {
+		get  func(*T) []string
+		vals []string
+	}
 	var preds []pred
 	for _, f := range fs {
-		vals := f.Values
-		in := func(v string) bool { return slices.Contains(vals, v) }
-		var p pred
-		switch f.Name {
-		case "status":
-			p = func(n *PhoneNumberInfo) bool { return in(n.Status) }
-		case "iso-country-code":
-			p = func(n *PhoneNumberInfo) bool { return in(n.IsoCountryCode) }
-		case "message-type":
-			p = func(n *PhoneNumberInfo) bool { return in(n.MessageType) }
-		case "number-capability":
-			p = func(n *PhoneNumberInfo) bool { return slices.ContainsFunc(n.NumberCapabilities, in) }
-		case "number-type":
-			p = func(n *PhoneNumberInfo) bool { return in(n.NumberType) }
-		case "two-way-enabled":
-			p = func(n *PhoneNumberInfo) bool { return in(strconv.FormatBool(n.TwoWayEnabled)) }
-		case "self-managed-opt-outs-enabled":
-			p = func(n *PhoneNumberInfo) bool { return in(strconv.FormatBool(n.SelfManagedOptOutsEnabled)) }
-		case "opt-out-list-name":
-			p = func(n *PhoneNumberInfo) bool { return in(n.OptOutListName) }
-		case "deletion-protection-enabled":
-			p = func(n *PhoneNumberInfo) bool { return in(strconv.FormatBool(n.DeletionProtectionEnabled)) }
-		case "two-way-channel-arn":
-			p = func(n *PhoneNumberInfo) bool { return in(n.TwoWayChannelArn) }
-		default:
+		get, ok := fields[f.Name]
+		if !ok {
 			return nil, duplex.Validation("INVALID_FILTER_VALUES", "Unknown filter name "+f.Name)
 		}
 		if err := checkBoolFilter(f); err != nil {
 			return nil, err
 		}
-		preds = append(preds, p)
+		preds = append(preds, pred{get, f.Values})
 	}
-	return func(n *PhoneNumberInfo) bool {
+	return func(x *T) bool {
 		for _, p := range preds {
-			if !p(n) {
+			if !slices.ContainsFunc(p.get(x), func(v string) bool { return slices.Contains(p.vals, v) }) {
 				return false
 			}
 		}

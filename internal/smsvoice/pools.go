@@ -219,46 +219,19 @@ func (s *Service) DescribePools(ctx context.Context, in *DescribePoolsInput) (*D
 	return out, nil
 }
 
-func poolFilter(fs []Filter) (func(*PoolInfo) bool, error) {
-	var preds []func(*PoolInfo) bool
-	for _, f := range fs {
-		vals := f.Values
-		in := func(v string) bool { return slices.Contains(vals, v) }
-		var p func(*PoolInfo) bool
-		switch f.Name {
-		case "status":
-			p = func(x *PoolInfo) bool { return in(x.Status) }
-		case "message-type":
-			p = func(x *PoolInfo) bool { return in(x.MessageType) }
-		case "two-way-enabled":
-			p = func(x *PoolInfo) bool { return in(strconv.FormatBool(x.TwoWayEnabled)) }
-		case "self-managed-opt-outs-enabled":
-			p = func(x *PoolInfo) bool { return in(strconv.FormatBool(x.SelfManagedOptOutsEnabled)) }
-		case "opt-out-list-name":
-			p = func(x *PoolInfo) bool { return in(x.OptOutListName) }
-		case "shared-routes-enabled":
-			p = func(x *PoolInfo) bool { return in(strconv.FormatBool(x.SharedRoutesEnabled)) }
-		case "deletion-protection-enabled":
-			p = func(x *PoolInfo) bool { return in(strconv.FormatBool(x.DeletionProtectionEnabled)) }
-		case "two-way-channel-arn":
-			p = func(x *PoolInfo) bool { return in(x.TwoWayChannelArn) }
-		default:
-			return nil, duplex.Validation("INVALID_FILTER_VALUES", "Unknown filter name "+f.Name)
-		}
-		if err := checkBoolFilter(f); err != nil {
-			return nil, err
-		}
-		preds = append(preds, p)
-	}
-	return func(x *PoolInfo) bool {
-		for _, p := range preds {
-			if !p(x) {
-				return false
-			}
-		}
-		return true
-	}, nil
+// poolFields are the DescribePools filters.
+var poolFields = map[string]func(*PoolInfo) []string{
+	"status":                        func(x *PoolInfo) []string { return []string{x.Status} },
+	"message-type":                  func(x *PoolInfo) []string { return []string{x.MessageType} },
+	"two-way-enabled":               func(x *PoolInfo) []string { return []string{strconv.FormatBool(x.TwoWayEnabled)} },
+	"self-managed-opt-outs-enabled": func(x *PoolInfo) []string { return []string{strconv.FormatBool(x.SelfManagedOptOutsEnabled)} },
+	"opt-out-list-name":             func(x *PoolInfo) []string { return []string{x.OptOutListName} },
+	"shared-routes-enabled":         func(x *PoolInfo) []string { return []string{strconv.FormatBool(x.SharedRoutesEnabled)} },
+	"deletion-protection-enabled":   func(x *PoolInfo) []string { return []string{strconv.FormatBool(x.DeletionProtectionEnabled)} },
+	"two-way-channel-arn":           func(x *PoolInfo) []string { return []string{x.TwoWayChannelArn} },
 }
+
+func poolFilter(fs []Filter) (func(*PoolInfo) bool, error) { return buildFilter(fs, poolFields) }
 
 // UpdatePoolInput is the model's UpdatePoolRequest.
 type UpdatePoolInput struct {
